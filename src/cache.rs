@@ -1,0 +1,410 @@
+//! The caches ssoenv shares with the AWS CLI and the AWS SDKs:
+//! the SSO token cache `~/.aws/sso/cache/<sha1(session or start URL)>.json` and the
+//! role-credential cache `~/.aws/cli/cache/<sha1(json key)>.json`.
+//!
+//! Invariants: names, keys and timestamp formats are exactly the CLI's (PROTOCOL.md); keys we
+//! do not know survive a rewrite; every write is a 0600 temp file renamed over the target in a
+//! 0700 directory, so a crash leaves either the old or the new file, never a torn one.
+
+use std::fmt;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+use sha1::{Digest, Sha1};
+use time::OffsetDateTime;
+
+use crate::error::{Error, Result};
+
+/// The user's home: `HOME` (also on Windows when set), else `USERPROFILE`.
+pub fn home() -> PathBuf {
+    for var in ["HOME", "USERPROFILE"] {
+        if let Some(h) = std::env::var_os(var)
+            && !h.is_empty()
+        {
+            return PathBuf::from(h);
+        }
+    }
+    PathBuf::from(".")
+}
+
+pub fn sha1_hex(data: &str) -> String {
+    hex::encode(Sha1::digest(data.as_bytes()))
+}
+
+pub fn token_dir() -> PathBuf {
+    home().join(".aws").join("sso").join("cache")
+}
+
+pub fn token_path(key: &str) -> PathBuf {
+    token_dir().join(format!("{}.json", sha1_hex(key)))
+}
+
+pub fn role_dir() -> PathBuf {
+    home().join(".aws").join("cli").join("cache")
+}
+
+/// ssoenv's own state (locks, stamps): `$XDG_STATE_HOME/ssoenv`, else `~/.local/state/ssoenv`.
+pub fn state_dir() -> PathBuf {
+    match std::env::var_os("XDG_STATE_HOME") {
+        Some(d) if Path::new(&d).is_absolute() => PathBuf::from(d).join("ssoenv"),
+        _ => home().join(".local").join("state").join("ssoenv"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time
+
+/// Parses the timestamp forms found in the caches: RFC 3339 (`Z` or offset, optional
+/// fraction) and the old `2020-06-17T10:02:08UTC`.
+pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
+    use time::format_description::well_known::Rfc3339;
+    let s = s.trim();
+    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+        return Some(t);
+    }
+    let base = s.strip_suffix("UTC").unwrap_or(s);
+    // Without a zone the CLI takes UTC.
+    OffsetDateTime::parse(&format!("{base}Z"), &Rfc3339).ok()
+}
+
+/// `%Y-%m-%dT%H:%M:%SZ`, the form the CLI writes.
+pub fn format_time(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+pub fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+/// Creates `dir` and its missing parents 0700.
+pub fn ensure_dir(dir: &Path) -> Result<()> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+        .map_err(|e| Error::io(dir, "create directory", e))
+}
+
+/// Writes `bytes` to `path` atomically: a 0600 temp file beside it, flushed, then renamed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    ensure_dir(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), unique()));
+    let result = (|| {
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::io(path, "write", e)
+    })
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = now().unix_timestamp_nanos() as u64;
+    nanos ^ N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Reads a JSON object. `Ok(None)` when the file does not exist.
+pub fn read_json(path: &Path) -> Result<Option<Map<String, Value>>> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, "read", e)),
+    };
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(m)) => Ok(Some(m)),
+        Ok(_) => Err(Error::BadCache {
+            path: path.to_path_buf(),
+            message: "not a JSON object".into(),
+        }),
+        Err(e) => Err(Error::BadCache {
+            path: path.to_path_buf(),
+            message: format!("invalid JSON ({e})"),
+        }),
+    }
+}
+
+pub fn write_json(path: &Path, map: &Map<String, Value>) -> Result<()> {
+    let text = serde_json::to_string_pretty(map).map_err(|e| Error::Other(e.to_string()))?;
+    write_atomic(path, text.as_bytes())
+}
+
+/// An exclusive advisory lock held until dropped. Many shells may renew at once: the lock
+/// makes one of them do the network work while the others wait, then re-read the cache.
+pub struct Lock(#[allow(dead_code)] fs::File);
+
+pub fn lock(name: &str) -> Result<Lock> {
+    let dir = state_dir().join("locks");
+    ensure_dir(&dir)?;
+    let path = dir.join(format!("{}.lock", sha1_hex(name)));
+    let f = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, "open lock file", e))?;
+    f.lock().map_err(|e| Error::io(&path, "lock", e))?;
+    Ok(Lock(f))
+}
+
+// ---------------------------------------------------------------------------------------------
+// SSO token cache
+
+/// A cached SSO token. `raw` keeps every key of the file so a rewrite loses nothing.
+#[derive(Clone)]
+pub struct Token {
+    pub path: PathBuf,
+    pub raw: Map<String, Value>,
+    pub access_token: String,
+    pub expires_at: OffsetDateTime,
+    pub refresh_token: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub registration_expires_at: Option<OffsetDateTime>,
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("path", &self.path)
+            .field("access_token", &"<redacted>")
+            .field("expires_at", &format_time(self.expires_at))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("client_id", &self.client_id)
+            .field(
+                "registration_expires_at",
+                &self.registration_expires_at.map(format_time),
+            )
+            .finish()
+    }
+}
+
+fn str_field(m: &Map<String, Value>, k: &str) -> Option<String> {
+    m.get(k)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+impl Token {
+    /// Parses a token file's object, naming the file and key at fault.
+    pub fn from_map(path: &Path, raw: Map<String, Value>) -> Result<Token> {
+        let bad = |message: String| Error::BadCache {
+            path: path.to_path_buf(),
+            message,
+        };
+        let access_token =
+            str_field(&raw, "accessToken").ok_or_else(|| bad("no accessToken".into()))?;
+        let exp = str_field(&raw, "expiresAt").ok_or_else(|| bad("no expiresAt".into()))?;
+        let expires_at =
+            parse_time(&exp).ok_or_else(|| bad(format!("expiresAt {exp:?} is not a time")))?;
+        Ok(Token {
+            path: path.to_path_buf(),
+            access_token,
+            expires_at,
+            refresh_token: str_field(&raw, "refreshToken"),
+            client_id: str_field(&raw, "clientId"),
+            client_secret: str_field(&raw, "clientSecret"),
+            registration_expires_at: str_field(&raw, "registrationExpiresAt")
+                .and_then(|s| parse_time(&s)),
+            raw,
+        })
+    }
+
+    /// Whether the token could be refreshed now (botocore's rule).
+    pub fn can_refresh(&self, now: OffsetDateTime) -> bool {
+        self.refresh_token.is_some()
+            && self.client_id.is_some()
+            && self.client_secret.is_some()
+            && self.registration_expires_at.is_some_and(|t| t > now)
+    }
+}
+
+/// Reads the token cached under `key`. `Ok(None)` if there is none.
+pub fn read_token(key: &str) -> Result<Option<Token>> {
+    let path = token_path(key);
+    match read_json(&path)? {
+        None => Ok(None),
+        Some(map) => Token::from_map(&path, map).map(Some),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Role-credential cache
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct RoleCreds {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    pub expiration: OffsetDateTime,
+    pub account_id: String,
+}
+
+impl fmt::Debug for RoleCreds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RoleCreds")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field("session_token", &"<redacted>")
+            .field("expiration", &format_time(self.expiration))
+            .finish()
+    }
+}
+
+/// The CLI's cache key: SHA-1 of compact, key-sorted JSON (`json.dumps(..., sort_keys=True,
+/// separators=(",", ":"))`). Legacy profiles use `startUrl` where sessions use `sessionName`.
+pub fn role_cache_key(
+    account_id: &str,
+    role_name: &str,
+    session: Option<&str>,
+    start_url: &str,
+) -> String {
+    // BTreeMap sorts keys as Python's sort_keys does for these ASCII names.
+    let mut m = std::collections::BTreeMap::new();
+    m.insert("accountId", account_id);
+    m.insert("roleName", role_name);
+    match session {
+        Some(s) => m.insert("sessionName", s),
+        None => m.insert("startUrl", start_url),
+    };
+    // serde_json escapes like Python's json.dumps for ASCII; non-ASCII differs (Python
+    // writes \uXXXX), so escape it the same way.
+    let json = serde_json::to_string(&m).unwrap_or_default();
+    sha1_hex(&ascii_json(&json))
+}
+
+/// Python's `json.dumps` default `ensure_ascii=True`: non-ASCII as `\uXXXX` (UTF-16 units).
+pub fn ascii_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
+pub fn role_path(key: &str) -> PathBuf {
+    role_dir().join(format!("{key}.json"))
+}
+
+/// Reads cached role credentials. Anything unusable is a miss (it will be overwritten).
+pub fn read_role(path: &Path) -> Option<RoleCreds> {
+    let map = read_json(path).ok()??;
+    let c = map.get("Credentials")?.as_object()?;
+    let s = |k: &str| str_field(c, k);
+    Some(RoleCreds {
+        access_key_id: s("AccessKeyId")?,
+        secret_access_key: s("SecretAccessKey")?,
+        session_token: s("SessionToken")?,
+        expiration: parse_time(&s("Expiration")?)?,
+        account_id: s("AccountId").unwrap_or_default(),
+    })
+}
+
+pub fn write_role(path: &Path, c: &RoleCreds) -> Result<()> {
+    let v = serde_json::json!({
+        "ProviderType": "sso",
+        "Credentials": {
+            "AccessKeyId": c.access_key_id,
+            "SecretAccessKey": c.secret_access_key,
+            "SessionToken": c.session_token,
+            "Expiration": format_time(c.expiration),
+            "AccountId": c.account_id,
+        }
+    });
+    let text = serde_json::to_string(&v).map_err(|e| Error::Other(e.to_string()))?;
+    write_atomic(path, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_file_name_is_sha1_of_session_name() {
+        // FIPS 180 test vector, and a name hashed by Python's hashlib.
+        assert_eq!(sha1_hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            sha1_hex("my-sso"),
+            "0ad374308c5a4e22f723adf10145eafad7c4031c"
+        );
+    }
+
+    #[test]
+    fn role_cache_key_matches_python_json_dumps() {
+        // hashlib.sha1(json.dumps({"accountId":"123456789012","roleName":"Admin","sessionName":"corp"},
+        //   sort_keys=True, separators=(",",":")).encode()).hexdigest()
+        assert_eq!(
+            role_cache_key("123456789012", "Admin", Some("corp"), "ignored"),
+            "8457bc68cf9d4aa8d629a61563948e8bd3159d49"
+        );
+        let legacy = r#"{"accountId":"1","roleName":"R","startUrl":"https://x/start"}"#;
+        assert_eq!(
+            role_cache_key("1", "R", None, "https://x/start"),
+            sha1_hex(legacy)
+        );
+    }
+
+    #[test]
+    fn non_ascii_is_escaped_like_python() {
+        assert_eq!(ascii_json("\"é😀\""), "\"\\u00e9\\ud83d\\ude00\"");
+    }
+
+    #[test]
+    fn all_timestamp_forms_parse() {
+        let z = parse_time("2026-11-23T01:08:21Z").unwrap();
+        assert_eq!(parse_time("2026-11-23T01:08:21UTC"), Some(z));
+        assert_eq!(parse_time("2026-11-23T02:08:21+01:00"), Some(z));
+        assert_eq!(
+            parse_time("2026-11-23T01:08:21.250Z")
+                .unwrap()
+                .unix_timestamp(),
+            z.unix_timestamp()
+        );
+        assert_eq!(parse_time("2026-11-23T01:08:21"), Some(z));
+        assert_eq!(parse_time("yesterday"), None);
+        assert_eq!(
+            format_time(parse_time("2026-11-23T02:08:21.9+01:00").unwrap()),
+            "2026-11-23T01:08:21Z"
+        );
+    }
+}

@@ -1,0 +1,85 @@
+//! The command line. Doc comments here are the help text.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::shell::Shell;
+
+const AFTER_HELP: &str = "\
+Examples:
+  eval \"$(ssoenv dev)\"                 export profile dev's credentials (bash, zsh, sh)
+  ssoenv dev --shell fish | source      the same in fish
+  ssoenv dev --shell pwsh | Invoke-Expression
+  eval \"$(ssoenv --unset)\"             remove what ssoenv set
+
+Exit codes:
+  0  success (also: nothing to do)
+  1  error
+  2  bad command line
+  3  login required: run `ssoenv login [PROFILE]`";
+
+/// Put AWS IAM Identity Center (SSO) credentials into the shell you are already in.
+///
+/// With no subcommand, `ssoenv [PROFILE]` is `ssoenv export [PROFILE]`: it prints shell
+/// statements that set the temporary credentials of PROFILE (else $AWS_PROFILE, else
+/// `default`) from ~/.aws/config and the AWS CLI's SSO caches. On any error it prints nothing
+/// on stdout, so `eval "$(ssoenv dev)"` never applies half an answer.
+#[derive(Debug, Parser)]
+#[command(
+    name = "ssoenv",
+    version,
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub export: ExportArgs,
+
+    /// Explain each step on stderr (never secrets). Also SSOENV_DEBUG=1.
+    #[arg(long, global = true)]
+    pub debug: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the statements that export a profile's credentials (the default command).
+    Export(ExportArgs),
+    /// List the profiles of ~/.aws/config, one per line.
+    List(ListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The profile (default: $AWS_PROFILE, else `default`).
+    pub profile: Option<String>,
+
+    /// The syntax to print: sh, bash, zsh (`export`), fish, pwsh (powershell), cmd, nu (JSON
+    /// record for load-env), dotenv, json (credential_process).
+    #[arg(
+        long,
+        short = 's',
+        value_enum,
+        default_value = "sh",
+        hide_possible_values = true
+    )]
+    pub shell: Shell,
+
+    /// Print the statements that remove everything ssoenv set (and restore the AWS_PROFILE it
+    /// replaced) instead.
+    #[arg(long, conflicts_with = "profile")]
+    pub unset: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only profiles that use SSO.
+    #[arg(long)]
+    pub sso: bool,
+
+    /// Mark each profile: `sso` or `-` in a second, tab-separated column.
+    #[arg(long, short = 'l')]
+    pub long: bool,
+}

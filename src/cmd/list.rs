@@ -1,0 +1,22 @@
+//! `ssoenv list`: profile names, one per line, in file order (for humans and completions).
+
+use crate::cli::ListArgs;
+use crate::config::{self, Config};
+use crate::error::Result;
+
+pub fn run(args: &ListArgs) -> Result<String> {
+    let cfg = config::load()?;
+    let mut out = String::new();
+    for s in cfg.profiles() {
+        let sso = Config::is_sso(s);
+        if args.sso && !sso {
+            continue;
+        }
+        out.push_str(&s.name);
+        if args.long {
+            out.push_str(if sso { "\tsso" } else { "\t-" });
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}

@@ -1,0 +1,4 @@
+//! One module per subcommand. Each returns the text for stdout; `main` writes it once.
+
+pub mod export;
+pub mod list;

@@ -1,0 +1,247 @@
+//! The one error type. Every variant carries the context a user needs to fix the problem
+//! (file, line, profile, session, endpoint, HTTP status, AWS error code) and never a secret.
+//! `exit_code()` maps variants to the documented exit codes.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// Exit codes, documented in `--help` and README.
+pub mod exit {
+    /// Success, including "nothing to do".
+    pub const OK: u8 = 0;
+    /// Any error not listed below.
+    pub const ERROR: u8 = 1;
+    /// Bad command line (clap uses 2 as well).
+    pub const USAGE: u8 = 2;
+    /// The SSO session needs a new sign-in: run `ssoenv login`.
+    pub const LOGIN_REQUIRED: u8 = 3;
+}
+
+#[derive(Debug)]
+pub enum Error {
+    /// The config file does not exist.
+    ConfigMissing {
+        path: PathBuf,
+    },
+    /// A file could not be read or written.
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        source: io::Error,
+    },
+    /// A line of the config file that is neither a section, a key, a comment nor a continuation.
+    ConfigSyntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    ProfileNotFound {
+        profile: String,
+        path: PathBuf,
+        close: Vec<String>,
+    },
+    NotSso {
+        profile: String,
+        path: PathBuf,
+    },
+    SessionNotFound {
+        session: String,
+        profile: String,
+        path: PathBuf,
+    },
+    /// A key a section needs is missing or empty.
+    MissingKey {
+        section: String,
+        key: &'static str,
+        path: PathBuf,
+    },
+    /// Legacy keys in a profile disagree with its sso-session section.
+    Conflict {
+        profile: String,
+        key: &'static str,
+        session: String,
+        path: PathBuf,
+    },
+    /// A value in the config that cannot be used.
+    BadValue {
+        section: String,
+        key: &'static str,
+        value: String,
+        why: &'static str,
+    },
+    /// A cache file that exists but cannot be used.
+    BadCache {
+        path: PathBuf,
+        message: String,
+    },
+    /// No usable token: the user must sign in again.
+    LoginRequired {
+        /// `sso-session NAME` or the start URL of a legacy profile.
+        what: String,
+        reason: String,
+        /// What to run, e.g. `ssoenv login dev`.
+        hint: String,
+    },
+    /// No answer, a refused connection, a timeout.
+    Network {
+        endpoint: String,
+        message: String,
+    },
+    /// An AWS error response.
+    Aws {
+        endpoint: String,
+        operation: &'static str,
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// ForbiddenException from GetRoleCredentials.
+    NoAccess {
+        role: String,
+        account: String,
+        profile: String,
+    },
+    /// A 2xx response that is not what the API model says.
+    BadResponse {
+        endpoint: String,
+        operation: &'static str,
+        message: String,
+    },
+    /// A value that no quoting rule of the chosen output format can carry safely.
+    Unsafe {
+        format: &'static str,
+        variable: String,
+    },
+    /// A usage problem found after parsing (e.g. `ssoenv use` without the hook).
+    Usage(String),
+    /// Anything else, already worded for the user.
+    Other(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, action: &'static str, source: io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            action,
+            source,
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::LoginRequired { .. } => exit::LOGIN_REQUIRED,
+            Error::Usage(_) => exit::USAGE,
+            _ => exit::ERROR,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::ConfigMissing { path } => write!(
+                f,
+                "config file {} does not exist (set AWS_CONFIG_FILE, or create it with `ssoenv configure`)",
+                path.display()
+            ),
+            Error::Io {
+                path,
+                action,
+                source,
+            } => write!(f, "cannot {action} {}: {source}", path.display()),
+            Error::ConfigSyntax {
+                path,
+                line,
+                message,
+            } => write!(f, "{}:{line}: {message}", path.display()),
+            Error::ProfileNotFound {
+                profile,
+                path,
+                close,
+            } => {
+                write!(f, "profile '{profile}' not found in {}", path.display())?;
+                if !close.is_empty() {
+                    write!(f, " (did you mean {}?)", close.join(", "))?;
+                }
+                Ok(())
+            }
+            Error::NotSso { profile, path } => write!(
+                f,
+                "profile '{profile}' in {} is not an SSO profile (it has neither sso_session nor sso_start_url)",
+                path.display()
+            ),
+            Error::SessionNotFound {
+                session,
+                profile,
+                path,
+            } => write!(
+                f,
+                "profile '{profile}' names sso_session '{session}', but {} has no [sso-session {session}] section",
+                path.display()
+            ),
+            Error::MissingKey { section, key, path } => {
+                write!(f, "[{section}] in {} has no {key}", path.display())
+            }
+            Error::Conflict {
+                profile,
+                key,
+                session,
+                path,
+            } => write!(
+                f,
+                "profile '{profile}' in {} sets {key}, which differs from [sso-session {session}]: remove it from the profile",
+                path.display()
+            ),
+            Error::BadValue {
+                section,
+                key,
+                value,
+                why,
+            } => write!(f, "[{section}] {key} = {value}: {why}"),
+            Error::BadCache { path, message } => write!(f, "{}: {message}", path.display()),
+            Error::LoginRequired { what, reason, hint } => {
+                write!(f, "{reason} for {what}: run `{hint}`")
+            }
+            Error::Network { endpoint, message } => write!(f, "{endpoint}: {message}"),
+            Error::Aws {
+                endpoint,
+                operation,
+                status,
+                code,
+                message,
+            } => {
+                write!(f, "{operation} at {endpoint} failed: HTTP {status} {code}")?;
+                if !message.is_empty() {
+                    write!(f, ": {message}")?;
+                }
+                Ok(())
+            }
+            Error::NoAccess {
+                role,
+                account,
+                profile,
+            } => write!(
+                f,
+                "no access to role {role} in account {account} (profile '{profile}')"
+            ),
+            Error::BadResponse {
+                endpoint,
+                operation,
+                message,
+            } => write!(
+                f,
+                "{operation} at {endpoint}: unexpected response: {message}"
+            ),
+            Error::Unsafe { format, variable } => write!(
+                f,
+                "the value of {variable} cannot be written safely in {format} format; use another --shell"
+            ),
+            Error::Usage(message) | Error::Other(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,392 @@
+//! HTTP for the two AWS APIs: one `ureq::Agent` with bounded timeouts, a user agent, the
+//! proxy from `HTTPS_PROXY`/`NO_PROXY`, the CA bundle from `AWS_CA_BUNDLE` (or `ca_bundle`),
+//! endpoint resolution as every AWS SDK does it, bounded jittered retries, and the mapping of
+//! AWS error responses into [`Error`]. Secrets go in headers and bodies, never in a message.
+
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// The SSO portal (`portal.sso.{region}`), env suffix `SSO`.
+    Portal,
+    /// SSO OIDC (`oidc.{region}`), env suffix `SSO_OIDC`.
+    Oidc,
+}
+
+/// The endpoint for a service: `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, then the
+/// config file's override, then the regional default. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`
+/// turns the overrides off, as in the SDKs.
+pub fn endpoint(service: Service, region: &str, configured: Option<&str>) -> String {
+    let ignore = std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+    if !ignore {
+        let specific = match service {
+            Service::Portal => "AWS_ENDPOINT_URL_SSO",
+            Service::Oidc => "AWS_ENDPOINT_URL_SSO_OIDC",
+        };
+        for var in [specific, "AWS_ENDPOINT_URL"] {
+            if let Ok(v) = std::env::var(var)
+                && !v.is_empty()
+            {
+                return v.trim_end_matches('/').to_string();
+            }
+        }
+        if let Some(c) = configured {
+            return c.trim_end_matches('/').to_string();
+        }
+    }
+    let suffix = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    match service {
+        Service::Portal => format!("https://portal.sso.{region}.{suffix}"),
+        Service::Oidc => format!("https://oidc.{region}.{suffix}"),
+    }
+}
+
+/// A response: status, the AWS error name if any, and the body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub error_type: Option<String>,
+    pub body: String,
+}
+
+pub enum Body<'a> {
+    None,
+    Json(&'a str),
+}
+
+pub struct Client {
+    agent: ureq::Agent,
+    timeout: Duration,
+}
+
+const ATTEMPTS: u32 = 3;
+
+/// The per-attempt budget: `SSOENV_TIMEOUT` seconds, default 10.
+fn timeout() -> Duration {
+    std::env::var("SSOENV_TIMEOUT")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| *s > 0.0 && *s < 3600.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(Duration::from_secs(10))
+}
+
+impl Client {
+    /// `ca_bundle` from the profile; `AWS_CA_BUNDLE` wins, as in the CLI.
+    pub fn new(ca_bundle: Option<&str>) -> Result<Client> {
+        let timeout = timeout();
+        let mut tls = ureq::tls::TlsConfig::builder();
+        let bundle = std::env::var("AWS_CA_BUNDLE")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .or(ca_bundle.map(str::to_string));
+        if let Some(path) = bundle {
+            let pem = std::fs::read(&path).map_err(|e| Error::io(&path, "read CA bundle", e))?;
+            let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(Error::BadCache {
+                    path: path.into(),
+                    message: "CA bundle holds no PEM certificate".into(),
+                });
+            }
+            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+        }
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .user_agent(concat!("ssoenv/", env!("CARGO_PKG_VERSION")))
+            .proxy(ureq::Proxy::try_from_env())
+            .timeout_connect(Some(timeout.min(Duration::from_secs(5))))
+            .timeout_global(Some(timeout))
+            .max_redirects(0)
+            .tls_config(tls.build())
+            .build();
+        Ok(Client {
+            agent: config.into(),
+            timeout,
+        })
+    }
+
+    /// Sends a request, retrying 429, 5xx and failed connections with jittered exponential
+    /// backoff, at most [`ATTEMPTS`] times. Never retries other 4xx, nor a request that
+    /// timed out waiting for an answer (the budget is spent: a shell must not hang).
+    pub fn send(
+        &self,
+        operation: &'static str,
+        base: &str,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: Body<'_>,
+    ) -> Result<Reply> {
+        let url = format!("{base}{path_and_query}");
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            crate::debug!(
+                "{operation}: {method} {base}{} (attempt {attempt})",
+                strip_query(path_and_query)
+            );
+            let outcome = self.once(&url, method, headers, &body);
+            let retry = match &outcome {
+                Ok(r) => r.status == 429 || (500..600).contains(&r.status),
+                Err(Failure::Connect(_)) => true,
+                Err(Failure::Timeout(_) | Failure::Other(_)) => false,
+            };
+            match &outcome {
+                Ok(r) => crate::debug!(
+                    "{operation}: HTTP {} {} after {} ms",
+                    r.status,
+                    r.error_type.as_deref().unwrap_or(""),
+                    started.elapsed().as_millis()
+                ),
+                Err(f) => crate::debug!("{operation}: {}", f.message()),
+            }
+            if retry && attempt < ATTEMPTS && started.elapsed() < self.timeout {
+                std::thread::sleep(backoff(attempt));
+                continue;
+            }
+            return match outcome {
+                Ok(r) => Ok(r),
+                Err(f) => Err(Error::Network {
+                    endpoint: base.to_string(),
+                    message: format!("{operation}: {}", f.message()),
+                }),
+            };
+        }
+    }
+
+    fn once(
+        &self,
+        url: &str,
+        method: &str,
+        headers: &[(&str, &str)],
+        body: &Body<'_>,
+    ) -> std::result::Result<Reply, Failure> {
+        let result = match method {
+            "GET" => {
+                let mut rb = self.agent.get(url);
+                for (k, v) in headers {
+                    rb = rb.header(*k, *v);
+                }
+                rb.call()
+            }
+            _ => {
+                let mut rb = self.agent.post(url);
+                for (k, v) in headers {
+                    rb = rb.header(*k, *v);
+                }
+                match body {
+                    Body::Json(j) => rb.header("content-type", "application/json").send(*j),
+                    Body::None => rb.send_empty(),
+                }
+            }
+        };
+        let mut resp = result.map_err(Failure::from)?;
+        let status = resp.status().as_u16();
+        let error_type = resp
+            .headers()
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(':').next().unwrap_or(v).trim().to_string())
+            .filter(|v| !v.is_empty());
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(1 << 20)
+            .read_to_string()
+            .map_err(Failure::from)?;
+        Ok(Reply {
+            status,
+            error_type,
+            body,
+        })
+    }
+}
+
+fn strip_query(p: &str) -> &str {
+    p.split('?').next().unwrap_or(p)
+}
+
+enum Failure {
+    Connect(String),
+    Timeout(String),
+    Other(String),
+}
+
+impl Failure {
+    fn message(&self) -> String {
+        match self {
+            Failure::Connect(m) => format!("cannot connect: {m}"),
+            Failure::Timeout(m) => {
+                format!("no answer in time ({m}); SSOENV_TIMEOUT sets the limit in seconds")
+            }
+            Failure::Other(m) => m.clone(),
+        }
+    }
+}
+
+impl From<ureq::Error> for Failure {
+    fn from(e: ureq::Error) -> Failure {
+        match e {
+            ureq::Error::Timeout(t) => Failure::Timeout(t.to_string()),
+            ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
+                Failure::Connect(e.to_string())
+            }
+            ureq::Error::Io(io) => match io.kind() {
+                std::io::ErrorKind::ConnectionRefused
+                | std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::UnexpectedEof
+                | std::io::ErrorKind::BrokenPipe => Failure::Connect(io.to_string()),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+                    Failure::Timeout(io.to_string())
+                }
+                _ => Failure::Other(io.to_string()),
+            },
+            other => Failure::Other(other.to_string()),
+        }
+    }
+}
+
+/// Full jitter: a random wait in [0, 200 ms * 2^attempt].
+fn backoff(attempt: u32) -> Duration {
+    let cap_ms = 200u64 << attempt.min(6);
+    let r = u64::from(crate::random::u32());
+    Duration::from_millis(r % (cap_ms + 1))
+}
+
+/// An AWS error response, parsed from the `x-amzn-ErrorType` header and/or the JSON body
+/// (`__type`, `code`, `error`; `message`, `Message`, `error_description`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+impl AwsError {
+    pub fn from_reply(r: &Reply) -> AwsError {
+        let json: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+        let s = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let code = r
+            .error_type
+            .clone()
+            .or_else(|| s("__type").map(|t| t.rsplit('#').next().unwrap_or(&t).to_string()))
+            .or_else(|| s("code"))
+            .or_else(|| s("error").map(|e| oidc_error_name(&e)))
+            .unwrap_or_else(|| format!("HTTP{}", r.status));
+        let message = s("message")
+            .or_else(|| s("Message"))
+            .or_else(|| s("error_description"))
+            .unwrap_or_default();
+        AwsError {
+            status: r.status,
+            code,
+            message: message.chars().take(300).collect(),
+        }
+    }
+
+    pub fn into_error(self, endpoint: &str, operation: &'static str) -> Error {
+        Error::Aws {
+            endpoint: endpoint.to_string(),
+            operation,
+            status: self.status,
+            code: self.code,
+            message: self.message,
+        }
+    }
+}
+
+/// OAuth error codes (RFC 6749 §5.2, RFC 8628 §3.5) as the OIDC API names its exceptions.
+fn oidc_error_name(e: &str) -> String {
+    match e {
+        "authorization_pending" => "AuthorizationPendingException",
+        "slow_down" => "SlowDownException",
+        "expired_token" => "ExpiredTokenException",
+        "access_denied" => "AccessDeniedException",
+        "invalid_grant" => "InvalidGrantException",
+        "invalid_client" => "InvalidClientException",
+        "invalid_request" => "InvalidRequestException",
+        "invalid_scope" => "InvalidScopeException",
+        "unauthorized_client" => "UnauthorizedClientException",
+        "unsupported_grant_type" => "UnsupportedGrantTypeException",
+        "server_error" => "InternalServerException",
+        other => other,
+    }
+    .to_string()
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, error_type: Option<&str>, body: &str) -> Reply {
+        Reply {
+            status,
+            error_type: error_type.map(str::to_string),
+            body: body.to_string(),
+        }
+    }
+
+    #[test]
+    fn error_name_from_header_body_type_or_oauth_code() {
+        let e = AwsError::from_reply(&reply(
+            401,
+            Some("UnauthorizedException"),
+            r#"{"message":"Session token not found or invalid"}"#,
+        ));
+        assert_eq!(e.code, "UnauthorizedException");
+        assert_eq!(e.message, "Session token not found or invalid");
+        let e = AwsError::from_reply(&reply(
+            400,
+            None,
+            r#"{"__type":"com.amazonaws.sso#ForbiddenException","Message":"No access"}"#,
+        ));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("ForbiddenException", "No access")
+        );
+        let e = AwsError::from_reply(&reply(
+            400,
+            None,
+            r#"{"error":"invalid_grant","error_description":"gone"}"#,
+        ));
+        assert_eq!(e.code, "InvalidGrantException");
+        assert_eq!(
+            AwsError::from_reply(&reply(502, None, "<html>")).code,
+            "HTTP502"
+        );
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+        assert_eq!(encode("Admin-Role_1.x~"), "Admin-Role_1.x~");
+    }
+}

@@ -1,0 +1,75 @@
+//! `ssoenv`: parse, run, write stdout once on success, map errors to exit codes.
+//! Data flows one way: config → session/token → credentials → changes → shell text.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::Parser;
+
+mod cache;
+mod cli;
+mod cmd;
+mod config;
+mod env;
+mod error;
+mod http;
+mod oidc;
+mod portal;
+mod random;
+mod session;
+mod shell;
+
+static DEBUG: AtomicBool = AtomicBool::new(false);
+
+pub fn debug_enabled() -> bool {
+    DEBUG.load(Ordering::Relaxed)
+}
+
+/// `--debug` output on stderr. Callers pass no secrets: tokens and keys are never formatted.
+#[macro_export]
+macro_rules! debug {
+    ($($arg:tt)*) => {
+        if $crate::debug_enabled() {
+            eprintln!("ssoenv: debug: {}", format_args!($($arg)*));
+        }
+    };
+}
+
+fn run(cli: cli::Cli) -> error::Result<String> {
+    match cli.command {
+        None => cmd::export::run(&cli.export),
+        Some(cli::Command::Export(args)) => cmd::export::run(&args),
+        Some(cli::Command::List(args)) => cmd::list::run(&args),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    if cli.debug || std::env::var_os("SSOENV_DEBUG").is_some_and(|v| !v.is_empty() && v != "0") {
+        DEBUG.store(true, Ordering::Relaxed);
+    }
+    match run(cli) {
+        Ok(out) => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(out.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                // A closed pipe (`ssoenv list | head -1`) is not an error.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("ssoenv: cannot write to stdout: {e}");
+                    ExitCode::from(error::exit::ERROR)
+                }
+            }
+        }
+        Err(e) => {
+            // One line: the error already names what is at fault.
+            let msg = e.to_string().replace('\n', " ");
+            eprintln!("ssoenv: {msg}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
