@@ -49,6 +49,62 @@ pub enum Command {
     Export(ExportArgs),
     /// List the profiles of ~/.aws/config, one per line.
     List(ListArgs),
+    /// Sign in to an SSO session, like `aws sso login` (browser with PKCE, or device code).
+    Login(LoginArgs),
+    /// Sign out: end every cached SSO session and delete the cached tokens and credentials.
+    Logout(LogoutArgs),
+    /// Show cached sign-ins and credentials, offline.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The profile whose SSO session to sign in to (default: $AWS_PROFILE, else `default`);
+    /// its credentials are fetched afterwards so the next export is instant.
+    #[arg(conflicts_with = "sso_session")]
+    pub profile: Option<String>,
+
+    /// Sign in to this [sso-session] instead of a profile's.
+    #[arg(long, value_name = "NAME")]
+    pub sso_session: Option<String>,
+
+    /// Use the device code flow (a code to confirm in any browser) instead of the browser
+    /// redirect to this machine. Legacy profiles always use it.
+    #[arg(long)]
+    pub use_device_code: bool,
+
+    /// Do not open a browser; only print the URL.
+    #[arg(long)]
+    pub no_browser: bool,
+
+    /// Sign in even if the cached token has more than 15 minutes left.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Seconds to wait for the sign-in to complete.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Only this [sso-session] (and the cached credentials of its profiles).
+    #[arg(long, value_name = "NAME", conflicts_with = "all")]
+    pub sso_session: Option<String>,
+
+    /// Every cached SSO session (the default).
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Only this profile and its SSO session.
+    pub profile: Option<String>,
+
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -17,7 +17,6 @@ use crate::error::{Error, Result};
 pub struct Entry {
     pub value: String,
     pub nested: Vec<(String, String)>,
-    pub line: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -33,7 +32,6 @@ pub enum SectionKind {
 pub struct Section {
     pub kind: SectionKind,
     pub name: String,
-    pub line: usize,
     pub keys: BTreeMap<String, Entry>,
 }
 
@@ -178,7 +176,6 @@ pub fn parse(text: &str, path: PathBuf) -> Result<Config> {
                 sections.push(Section {
                     kind,
                     name,
-                    line: n,
                     keys: BTreeMap::new(),
                 });
                 current = Some(sections.len() - 1);
@@ -208,7 +205,6 @@ pub fn parse(text: &str, path: PathBuf) -> Result<Config> {
             Entry {
                 value,
                 nested: Vec::new(),
-                line: n,
             },
         );
         last_key = Some(key);

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 
+mod browser;
 mod cache;
 mod cli;
 mod cmd;
@@ -41,6 +42,9 @@ fn run(cli: cli::Cli) -> error::Result<String> {
         None => cmd::export::run(&cli.export),
         Some(cli::Command::Export(args)) => cmd::export::run(&args),
         Some(cli::Command::List(args)) => cmd::list::run(&args),
+        Some(cli::Command::Login(args)) => cmd::login::run(&args),
+        Some(cli::Command::Logout(args)) => cmd::logout::run(&args),
+        Some(cli::Command::Status(args)) => cmd::status::run(&args),
     }
 }
 
@@ -56,7 +60,7 @@ fn main() -> ExitCode {
                 .write_all(out.as_bytes())
                 .and_then(|()| stdout.flush())
             {
-                Ok(()) => ExitCode::SUCCESS,
+                Ok(()) => ExitCode::from(error::exit::OK),
                 // A closed pipe (`ssoenv list | head -1`) is not an error.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
                 Err(e) => {

@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use crate::cache::{self, Token};
 use crate::error::Error;
 use crate::http::{AwsError, Body, Client};
+use time::OffsetDateTime;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -80,4 +81,369 @@ pub fn refresh(client: &Client, endpoint: &str, token: &Token) -> Result<Token, 
     }
     cache::write_json(&token.path, &raw).map_err(RefreshError::Other)?;
     Token::from_map(&token.path, raw).map_err(RefreshError::Other)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in: RegisterClient, StartDeviceAuthorization, CreateToken (device code, auth code).
+
+pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+pub const DEFAULT_SCOPE: &str = "sso:account:access";
+
+/// Which sign-in flow a registration serves; one is never reused for the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// RFC 8628.
+    Device,
+    /// RFC 7636 + RFC 8252: authorization code with PKCE through a loopback redirect.
+    AuthCode,
+}
+
+/// What is being signed in to.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// `Some` for `[sso-session]` logins (refreshable), `None` for legacy start URLs.
+    pub session: Option<String>,
+    pub start_url: String,
+    pub region: String,
+    /// The configured `sso_registration_scopes` (empty: none configured).
+    pub scopes: Vec<String>,
+    pub endpoint: String,
+}
+
+impl Target {
+    pub fn token_key(&self) -> &str {
+        self.session.as_deref().unwrap_or(&self.start_url)
+    }
+
+    /// Scopes to register with: the configured ones, else the CLI's default for sessions.
+    pub fn effective_scopes(&self) -> Vec<String> {
+        if !self.scopes.is_empty() {
+            self.scopes.clone()
+        } else if self.session.is_some() {
+            vec![DEFAULT_SCOPE.to_string()]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Registration {
+    pub client_id: String,
+    pub client_secret: String,
+    pub expires_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("expires_at", &cache::format_time(self.expires_at))
+            .finish()
+    }
+}
+
+
+
+/// The AWS CLI's registration cache file: `sha1(json.dumps({"region", "scopes",
+/// "session_name", "startUrl", "tool": "botocore"}, sort_keys=True))` with Python's default
+/// separators; absent scopes and session are `null`.
+pub fn registration_path(t: &Target) -> std::path::PathBuf {
+    let scopes = if t.scopes.is_empty() {
+        Value::Null
+    } else {
+        json!(t.scopes)
+    };
+    let session = t.session.as_ref().map_or(Value::Null, |s| json!(s));
+    let parts = [
+        ("region", json!(t.region)),
+        ("scopes", scopes),
+        ("session_name", session),
+        ("startUrl", json!(t.start_url)),
+        ("tool", json!("botocore")),
+    ];
+    let body: Vec<String> = parts
+        .iter()
+        .map(|(k, v)| format!("\"{k}\": {}", python_json(v)))
+        .collect();
+    let key = cache::ascii_json(&format!("{{{}}}", body.join(", ")));
+    cache::token_dir().join(format!("{}.json", cache::sha1_hex(&key)))
+}
+
+/// `json.dumps` with default separators (`", "` and `": "`).
+fn python_json(v: &Value) -> String {
+    match v {
+        Value::Array(items) => {
+            let inner: Vec<String> = items.iter().map(python_json).collect();
+            format!("[{}]", inner.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+fn grant_types(flow: Flow, refreshable: bool) -> Vec<&'static str> {
+    match (flow, refreshable) {
+        (Flow::AuthCode, _) => vec!["authorization_code", "refresh_token"],
+        (Flow::Device, true) => vec![DEVICE_GRANT, "refresh_token"],
+        (Flow::Device, false) => vec![],
+    }
+}
+
+/// A cached registration for this flow with more than 15 minutes left, or a new one.
+pub fn registration(
+    client: &Client,
+    t: &Target,
+    flow: Flow,
+    redirect_uri: Option<&str>,
+) -> Result<Registration, Error> {
+    let path = registration_path(t);
+    let now = cache::now();
+    if let Ok(Some(m)) = cache::read_json(&path) {
+        let s = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
+        let cached_grants: Vec<&str> = m
+            .get("grantTypes")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let same_flow = match flow {
+            Flow::AuthCode => cached_grants.contains(&"authorization_code"),
+            Flow::Device => !cached_grants.contains(&"authorization_code"),
+        };
+        if let (Some(id), Some(secret), Some(exp)) = (
+            s("clientId"),
+            s("clientSecret"),
+            s("expiresAt").and_then(|e| cache::parse_time(&e)),
+        ) && same_flow
+            && exp - now > crate::session::WINDOW
+        {
+            crate::debug!("RegisterClient: reusing {}", path.display());
+            return Ok(Registration {
+                client_id: id,
+                client_secret: secret,
+                expires_at: exp,
+            });
+        }
+    }
+    const OP: &str = "RegisterClient";
+    let scopes = t.effective_scopes();
+    let grants = grant_types(flow, t.session.is_some());
+    let mut body = json!({
+        "clientName": format!("ssoenv-{}", t.session.as_deref().unwrap_or("legacy")),
+        "clientType": "public",
+    });
+    if !scopes.is_empty() {
+        body["scopes"] = json!(scopes);
+    }
+    if !grants.is_empty() {
+        body["grantTypes"] = json!(grants);
+    }
+    if flow == Flow::AuthCode {
+        body["redirectUris"] = json!(redirect_uri.into_iter().collect::<Vec<_>>());
+        body["issuerUrl"] = json!(t.start_url);
+    }
+    let out: Value = call(client, &t.endpoint, OP, "/client/register", &body)?;
+    let bad = |m: &str| Error::BadResponse {
+        endpoint: t.endpoint.clone(),
+        operation: OP,
+        message: m.to_string(),
+    };
+    let id = out["clientId"].as_str().ok_or_else(|| bad("no clientId"))?;
+    let secret = out["clientSecret"].as_str().ok_or_else(|| bad("no clientSecret"))?;
+    let exp = out["clientSecretExpiresAt"]
+        .as_i64()
+        .and_then(|e| OffsetDateTime::from_unix_timestamp(e).ok())
+        .ok_or_else(|| bad("no clientSecretExpiresAt"))?;
+    let mut file = Map::new();
+    file.insert("clientId".into(), json!(id));
+    file.insert("clientSecret".into(), json!(secret));
+    file.insert("expiresAt".into(), json!(cache::format_time(exp)));
+    if !scopes.is_empty() {
+        file.insert("scopes".into(), json!(scopes));
+    }
+    if !grants.is_empty() {
+        file.insert("grantTypes".into(), json!(grants));
+    }
+    cache::write_json(&path, &file)?;
+    Ok(Registration {
+        client_id: id.to_string(),
+        client_secret: secret.to_string(),
+        expires_at: exp,
+    })
+}
+
+/// A POST with a JSON body; any non-200 becomes the AWS error.
+fn call(client: &Client, endpoint: &str, op: &'static str, path: &str, body: &Value) -> Result<Value, Error> {
+    let reply = client.send(op, endpoint, "POST", path, &[], Body::Json(&body.to_string()))?;
+    if reply.status != 200 {
+        return Err(AwsError::from_reply(&reply).into_error(endpoint, op));
+    }
+    serde_json::from_str(&reply.body).map_err(|_| Error::BadResponse {
+        endpoint: endpoint.to_string(),
+        operation: op,
+        message: "the body is not JSON".into(),
+    })
+}
+
+pub struct DeviceAuth {
+    pub device_code: String,
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: String,
+    pub expires_in: u64,
+    pub interval: u64,
+}
+
+pub fn start_device(client: &Client, t: &Target, reg: &Registration) -> Result<DeviceAuth, Error> {
+    const OP: &str = "StartDeviceAuthorization";
+    let body = json!({"clientId": reg.client_id, "clientSecret": reg.client_secret, "startUrl": t.start_url});
+    let out = call(client, &t.endpoint, OP, "/device_authorization", &body)?;
+    let s = |k: &str| out[k].as_str().map(str::to_string);
+    let bad = || Error::BadResponse {
+        endpoint: t.endpoint.clone(),
+        operation: OP,
+        message: "no deviceCode, userCode or verificationUri".into(),
+    };
+    let uri = s("verificationUri").ok_or_else(bad)?;
+    Ok(DeviceAuth {
+        device_code: s("deviceCode").ok_or_else(bad)?,
+        user_code: s("userCode").ok_or_else(bad)?,
+        verification_uri_complete: s("verificationUriComplete").unwrap_or_else(|| uri.clone()),
+        verification_uri: uri,
+        expires_in: out["expiresIn"].as_u64().unwrap_or(600),
+        interval: out["interval"].as_u64().filter(|i| *i > 0).unwrap_or(5),
+    })
+}
+
+/// A new token from CreateToken.
+pub struct NewToken {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub refresh_token: Option<String>,
+}
+
+impl std::fmt::Debug for NewToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewToken(<redacted>)")
+    }
+}
+
+/// The outcome of one CreateToken call during sign-in.
+pub enum Poll {
+    Done(NewToken),
+    Pending,
+    SlowDown,
+}
+
+pub fn create_token(client: &Client, endpoint: &str, body: &Value) -> Result<Poll, Error> {
+    const OP: &str = "CreateToken";
+    let reply = client.send(OP, endpoint, "POST", "/token", &[], Body::Json(&body.to_string()))?;
+    if reply.status != 200 {
+        let e = AwsError::from_reply(&reply);
+        return match e.code.as_str() {
+            "AuthorizationPendingException" => Ok(Poll::Pending),
+            "SlowDownException" => Ok(Poll::SlowDown),
+            _ => Err(e.into_error(endpoint, OP)),
+        };
+    }
+    let out: TokenOut = serde_json::from_str(&reply.body).map_err(|_| Error::BadResponse {
+        endpoint: endpoint.to_string(),
+        operation: OP,
+        message: "the body is not the JSON the API returns".into(),
+    })?;
+    match (out.access_token, out.expires_in) {
+        (Some(a), Some(e)) => Ok(Poll::Done(NewToken {
+            access_token: a,
+            expires_in: e,
+            refresh_token: out.refresh_token,
+        })),
+        _ => Err(Error::BadResponse {
+            endpoint: endpoint.to_string(),
+            operation: OP,
+            message: "no accessToken or expiresIn".into(),
+        }),
+    }
+}
+
+/// Writes the token file as the AWS CLI does, keeping unknown keys of an existing one.
+pub fn save_token(t: &Target, reg: &Registration, new: &NewToken) -> Result<Token, Error> {
+    let path = cache::token_path(t.token_key());
+    let mut raw = match cache::read_json(&path) {
+        Ok(Some(m)) => m,
+        _ => Map::new(),
+    };
+    let expires = cache::now() + time::Duration::seconds(new.expires_in);
+    raw.insert("startUrl".into(), json!(t.start_url));
+    raw.insert("region".into(), json!(t.region));
+    raw.insert("accessToken".into(), json!(new.access_token));
+    raw.insert("expiresAt".into(), json!(cache::format_time(expires)));
+    if t.session.is_some() {
+        match &new.refresh_token {
+            Some(r) => raw.insert("refreshToken".into(), json!(r)),
+            None => raw.remove("refreshToken"),
+        };
+        raw.insert("clientId".into(), json!(reg.client_id));
+        raw.insert("clientSecret".into(), json!(reg.client_secret));
+        raw.insert(
+            "registrationExpiresAt".into(),
+            json!(cache::format_time(reg.expires_at)),
+        );
+    }
+    cache::write_json(&path, &raw)?;
+    Token::from_map(&path, raw)
+}
+
+/// base64url without padding (RFC 4648 §5), for the PKCE challenge (RFC 7636 §4.2).
+pub fn base64url(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        let chars = chunk.len() + 1;
+        for i in 0..chars {
+            out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// `code_challenge = base64url(SHA-256(verifier))` (RFC 7636 §4.2, S256).
+pub fn pkce_challenge(verifier: &str) -> String {
+    base64url(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_challenge_matches_rfc7636_appendix_b() {
+        assert_eq!(
+            pkce_challenge("dBjftJeZ4CVP-mJ92K9qgGEA8Z4X6F8ePdxsjH4ZM9M"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        assert_eq!(base64url(b"f"), "Zg");
+        assert_eq!(base64url(b"fo"), "Zm8");
+        assert_eq!(base64url(b"foo"), "Zm9v");
+    }
+
+    #[test]
+    fn registration_key_is_the_clis() {
+        // hashlib.sha1(json.dumps({"region": "us-east-1", "scopes": ["sso:account:access"],
+        //   "session_name": "corp", "startUrl": "https://corp.awsapps.com/start",
+        //   "tool": "botocore"}, sort_keys=True).encode()).hexdigest()
+        let t = Target {
+            session: Some("corp".into()),
+            start_url: "https://corp.awsapps.com/start".into(),
+            region: "us-east-1".into(),
+            scopes: vec!["sso:account:access".into()],
+            endpoint: String::new(),
+        };
+        let p = registration_path(&t);
+        assert_eq!(
+            p.file_name().unwrap().to_str().unwrap(),
+            "1b56c55d6e723362537167a7f43960b8185b5a80.json"
+        );
+    }
 }

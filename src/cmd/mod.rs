@@ -2,3 +2,6 @@
 
 pub mod export;
 pub mod list;
+pub mod login;
+pub mod logout;
+pub mod status;

@@ -36,20 +36,6 @@ pub enum Shell {
 }
 
 impl Shell {
-    pub fn name(self) -> &'static str {
-        match self {
-            Shell::Sh => "sh",
-            Shell::Bash => "bash",
-            Shell::Zsh => "zsh",
-            Shell::Fish => "fish",
-            Shell::Pwsh => "pwsh",
-            Shell::Cmd => "cmd",
-            Shell::Nu => "nu",
-            Shell::Dotenv => "dotenv",
-            Shell::Json => "json",
-        }
-    }
-
     /// Renders a list of changes as one string, or refuses it whole.
     pub fn render(self, changes: &[Change]) -> Result<String> {
         match self {

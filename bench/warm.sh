@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Times a warm `ssoenv dev` (credentials cached: config + one cache file, no network) against
+# spawning a trivial process, and prints the ratio. A benchmark, not a test.
+#   bench/warm.sh [path/to/ssoenv]     (default: builds and uses target/release/ssoenv)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v hyperfine >/dev/null || { echo "bench: needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
+
+bin=${1:-}
+if [[ -z $bin ]]; then
+  cargo build --release --quiet
+  bin=$PWD/target/release/ssoenv
+fi
+
+home=$(mktemp -d)
+trap 'rm -rf "$home"' EXIT
+mkdir -p "$home/.aws/cli/cache"
+cat >"$home/.aws/config" <<'CFG'
+[default]
+region = eu-west-1
+s3 =
+  max_concurrent_requests = 10
+
+[profile dev]
+sso_session = corp
+sso_account_id = 111111111111
+sso_role_name = ReadOnly
+region = eu-west-2
+
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = us-east-1
+CFG
+key=$(printf '%s' '{"accountId":"111111111111","roleName":"ReadOnly","sessionName":"corp"}' | sha1sum | cut -d' ' -f1)
+exp=$(date -u -d '+6 hours' +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -v+6H +%Y-%m-%dT%H:%M:%SZ)
+printf '{"ProviderType":"sso","Credentials":{"AccessKeyId":"ASIABENCH","SecretAccessKey":"s3cr3t","SessionToken":"tok","Expiration":"%s","AccountId":"111111111111"}}' "$exp" \
+  >"$home/.aws/cli/cache/$key.json"
+
+# Unreachable endpoints: a warm run that touched the network would fail loudly.
+export HOME=$home AWS_ENDPOINT_URL_SSO=http://127.0.0.1:9 AWS_ENDPOINT_URL_SSO_OIDC=http://127.0.0.1:9
+"$bin" dev >/dev/null
+
+json=$(mktemp)
+hyperfine --warmup 20 --runs 300 -N --export-json "$json" "$bin dev" "true" >&2
+python3 - "$json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+s, t = r[0]["mean"], r[1]["mean"]
+print(f"warm ssoenv dev: {s*1e3:.3f} ms   spawn true: {t*1e3:.3f} ms   ratio: {s/t:.2f}x")
+PY
+rm -f "$json"

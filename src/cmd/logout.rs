@@ -1,0 +1,95 @@
+//! `ssoenv logout [--sso-session NAME | --all]`: what `aws sso logout` does — the Logout API
+//! with each cached token (failures are warnings), then the token files and the SSO
+//! role-credential cache files are deleted — plus the shell plugins' stamp files.
+//! Client registrations (cache files without `accessToken`) are kept, as the CLI keeps them.
+
+use std::path::{Path, PathBuf};
+
+use crate::cache;
+use crate::cli::LogoutArgs;
+use crate::config;
+use crate::error::{Error, Result};
+use crate::http::{self, Client, Service};
+use crate::portal;
+
+pub fn run(args: &LogoutArgs) -> Result<String> {
+    let client = Client::new(None)?;
+    let (tokens, roles) = match &args.sso_session {
+        Some(name) => {
+            let cfg = config::load()?;
+            cfg.session(name)?;
+            // Role caches of the profiles that use this session.
+            let roles = cfg
+                .profiles()
+                .filter_map(|s| cfg.resolve(&s.name).ok())
+                .filter(|p| p.session.as_deref() == Some(name.as_str()))
+                .map(|p| crate::session::role_cache_path(&p))
+                .filter(|p| p.exists())
+                .collect();
+            (vec![cache::token_path(name)], roles)
+        }
+        None => (json_files(&cache::token_dir())?, json_files(&cache::role_dir())?),
+    };
+    let mut signed_out = 0;
+    for path in tokens {
+        let Ok(Some(map)) = cache::read_json(&path) else { continue };
+        let Some(token) = map.get("accessToken").and_then(|v| v.as_str()) else {
+            continue; // a client registration
+        };
+        let region = map.get("region").and_then(|v| v.as_str()).unwrap_or("us-east-1");
+        let region = if region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            region
+        } else {
+            "us-east-1"
+        };
+        let endpoint = http::endpoint(Service::Portal, region, None);
+        if let Err(e) = portal::logout(&client, &endpoint, token) {
+            eprintln!("ssoenv: warning: {e}");
+        }
+        remove(&path)?;
+        signed_out += 1;
+    }
+    for path in roles {
+        let is_sso = cache::read_json(&path)
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.get("ProviderType").and_then(|v| v.as_str()) == Some("sso"));
+        if is_sso {
+            remove(&path)?;
+        }
+    }
+    let stamps = cache::state_dir().join("stamps");
+    if let Ok(rd) = std::fs::read_dir(&stamps) {
+        for e in rd.flatten() {
+            remove(&e.path())?;
+        }
+    }
+    eprintln!(
+        "ssoenv: signed out of {signed_out} SSO session{}",
+        if signed_out == 1 { "" } else { "s" }
+    );
+    Ok(String::new())
+}
+
+fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(dir, "read directory", e)),
+    };
+    let mut v: Vec<PathBuf> = rd
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+fn remove(p: &Path) -> Result<()> {
+    match std::fs::remove_file(p) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(p, "delete", e)),
+    }
+}
