@@ -11,14 +11,18 @@ pub fn open(url: &str) {
         eprintln!("ssoenv: no browser found (set BROWSER); open the URL above yourself");
         return;
     };
-    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     match cmd.spawn() {
         Ok(mut child) => {
             std::thread::spawn(move || {
                 if let Ok(status) = child.wait()
                     && !status.success()
                 {
-                    eprintln!("ssoenv: the browser could not be opened; open the URL above yourself");
+                    eprintln!(
+                        "ssoenv: the browser could not be opened; open the URL above yourself"
+                    );
                 }
             });
         }
@@ -31,7 +35,9 @@ fn command(url: &str) -> Option<Command> {
         for entry in list.split(':').filter(|e| !e.trim().is_empty()) {
             let mut words = entry.split_whitespace();
             let Some(prog) = words.next() else { continue };
-            let Ok(path) = which::which(prog) else { continue };
+            let Ok(path) = which::which(prog) else {
+                continue;
+            };
             let mut cmd = Command::new(path);
             let mut placed = false;
             for w in words {

@@ -55,6 +55,62 @@ pub enum Command {
     Logout(LogoutArgs),
     /// Show cached sign-ins and credentials, offline.
     Status(StatusArgs),
+    /// Print the shell plugin: add `eval "$(ssoenv hook bash)"` to ~/.bashrc (see README).
+    Hook(HookArgs),
+    /// Trust DIR/.ssoenv (default: the current directory) so the cd hook may use its profile.
+    Allow(AllowArgs),
+    /// Revoke the trust given by `ssoenv allow`.
+    Deny(AllowArgs),
+    /// Print a completion script for a shell.
+    Completions(CompletionsArgs),
+    /// A shell function of the plugin: exports a profile into the current shell.
+    #[command(hide = true)]
+    Use {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        rest: Vec<String>,
+    },
+    /// A shell function of the plugin: removes what ssoenv exported.
+    #[command(hide = true)]
+    Clear {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        rest: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    pub shell: HookShell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HookShell {
+    Bash,
+    Zsh,
+    Fish,
+    #[value(alias = "powershell")]
+    Pwsh,
+    Nu,
+    Direnv,
+}
+
+#[derive(Debug, Args)]
+pub struct AllowArgs {
+    #[arg(default_value = ".")]
+    pub dir: std::path::PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    pub shell: CompletionShell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    #[value(alias = "powershell")]
+    Pwsh,
 }
 
 #[derive(Debug, Args)]
@@ -125,8 +181,18 @@ pub struct ExportArgs {
 
     /// Print the statements that remove everything ssoenv set (and restore the AWS_PROFILE it
     /// replaced) instead.
-    #[arg(long, conflicts_with = "profile")]
+    #[arg(long, conflicts_with_all = ["profile", "auto", "from_dir"])]
     pub unset: bool,
+
+    /// For shell hooks: print nothing when this shell already holds current credentials of
+    /// the profile (per the stamp file), and reuse credentials another shell renewed.
+    #[arg(long)]
+    pub auto: bool,
+
+    /// For shell hooks: export the profile named in DIR/.ssoenv, if `ssoenv allow` trusted it
+    /// (otherwise print a hint on stderr and nothing on stdout).
+    #[arg(long, value_name = "DIR", conflicts_with = "profile")]
+    pub from_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! Names are checked once, here; values are quoted by the shell module, never here.
 
 use crate::cache::{RoleCreds, format_time};
+use crate::stamp::Stamp;
 
 /// A checked environment variable name: `^[A-Za-z_][A-Za-z0-9_]*$`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +37,12 @@ pub const PROFILE: VarName = VarName::new("AWS_PROFILE");
 pub const SSOENV_PROFILE: VarName = VarName::new("SSOENV_PROFILE");
 /// Expiry of the exported credentials, in epoch seconds (for the hooks' arithmetic).
 pub const SSOENV_EXPIRATION: VarName = VarName::new("SSOENV_EXPIRATION");
+/// When the hooks should renew, in epoch seconds (see [`crate::stamp`]).
+pub const SSOENV_RENEW_AT: VarName = VarName::new("SSOENV_RENEW_AT");
+/// The identity of the exported credentials, compared with the stamp's.
+pub const SSOENV_ID: VarName = VarName::new("SSOENV_ID");
+/// The stamp file the hooks read.
+pub const SSOENV_STAMP: VarName = VarName::new("SSOENV_STAMP");
 /// The `AWS_PROFILE` the shell had before ssoenv set it, restored by `--unset`.
 pub const SSOENV_PREVIOUS_PROFILE: VarName = VarName::new("SSOENV_PREVIOUS_AWS_PROFILE");
 
@@ -55,7 +62,12 @@ fn var(name: &VarName) -> Option<String> {
 /// the credential variables agree with them; the value it replaces is kept in
 /// `SSOENV_PREVIOUS_AWS_PROFILE` and restored by [`unset_changes`]. Without a region in the
 /// profile, `AWS_REGION`/`AWS_DEFAULT_REGION` are left as they are.
-pub fn export_changes(profile: &str, creds: &RoleCreds, region: Option<&str>) -> Vec<Change> {
+pub fn export_changes(
+    profile: &str,
+    creds: &RoleCreds,
+    region: Option<&str>,
+    stamp: &Stamp,
+) -> Vec<Change> {
     let mut out = vec![
         Change::Set(ACCESS_KEY_ID, creds.access_key_id.clone()),
         Change::Set(SECRET_ACCESS_KEY, creds.secret_access_key.clone()),
@@ -77,6 +89,12 @@ pub fn export_changes(profile: &str, creds: &RoleCreds, region: Option<&str>) ->
     out.push(Change::Set(
         SSOENV_EXPIRATION,
         creds.expiration.unix_timestamp().to_string(),
+    ));
+    out.push(Change::Set(SSOENV_RENEW_AT, stamp.renew_at.to_string()));
+    out.push(Change::Set(SSOENV_ID, stamp.id.clone()));
+    out.push(Change::Set(
+        SSOENV_STAMP,
+        crate::stamp::path(profile).display().to_string(),
     ));
     out
 }
@@ -104,6 +122,16 @@ pub fn unset_changes() -> Vec<Change> {
         }
         None => {}
     }
-    out.extend([SSOENV_PREVIOUS_PROFILE, SSOENV_PROFILE, SSOENV_EXPIRATION].map(Change::Unset));
+    out.extend(
+        [
+            SSOENV_PREVIOUS_PROFILE,
+            SSOENV_PROFILE,
+            SSOENV_EXPIRATION,
+            SSOENV_RENEW_AT,
+            SSOENV_ID,
+            SSOENV_STAMP,
+        ]
+        .map(Change::Unset),
+    );
     out
 }

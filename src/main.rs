@@ -20,6 +20,7 @@ mod portal;
 mod random;
 mod session;
 mod shell;
+mod stamp;
 
 static DEBUG: AtomicBool = AtomicBool::new(false);
 
@@ -45,6 +46,12 @@ fn run(cli: cli::Cli) -> error::Result<String> {
         Some(cli::Command::Login(args)) => cmd::login::run(&args),
         Some(cli::Command::Logout(args)) => cmd::logout::run(&args),
         Some(cli::Command::Status(args)) => cmd::status::run(&args),
+        Some(cli::Command::Hook(args)) => cmd::hook::run(args.shell),
+        Some(cli::Command::Allow(args)) => cmd::allow::allow(&args),
+        Some(cli::Command::Deny(args)) => cmd::allow::deny(&args),
+        Some(cli::Command::Completions(args)) => cmd::completions::run(args.shell),
+        Some(cli::Command::Use { .. }) => cmd::hook::not_loaded("use"),
+        Some(cli::Command::Clear { .. }) => cmd::hook::not_loaded("clear"),
     }
 }
 

@@ -144,8 +144,6 @@ impl std::fmt::Debug for Registration {
     }
 }
 
-
-
 /// The AWS CLI's registration cache file: `sha1(json.dumps({"region", "scopes",
 /// "session_name", "startUrl", "tool": "botocore"}, sort_keys=True))` with Python's default
 /// separators; absent scopes and session are `null`.
@@ -249,7 +247,9 @@ pub fn registration(
         message: m.to_string(),
     };
     let id = out["clientId"].as_str().ok_or_else(|| bad("no clientId"))?;
-    let secret = out["clientSecret"].as_str().ok_or_else(|| bad("no clientSecret"))?;
+    let secret = out["clientSecret"]
+        .as_str()
+        .ok_or_else(|| bad("no clientSecret"))?;
     let exp = out["clientSecretExpiresAt"]
         .as_i64()
         .and_then(|e| OffsetDateTime::from_unix_timestamp(e).ok())
@@ -273,8 +273,21 @@ pub fn registration(
 }
 
 /// A POST with a JSON body; any non-200 becomes the AWS error.
-fn call(client: &Client, endpoint: &str, op: &'static str, path: &str, body: &Value) -> Result<Value, Error> {
-    let reply = client.send(op, endpoint, "POST", path, &[], Body::Json(&body.to_string()))?;
+fn call(
+    client: &Client,
+    endpoint: &str,
+    op: &'static str,
+    path: &str,
+    body: &Value,
+) -> Result<Value, Error> {
+    let reply = client.send(
+        op,
+        endpoint,
+        "POST",
+        path,
+        &[],
+        Body::Json(&body.to_string()),
+    )?;
     if reply.status != 200 {
         return Err(AwsError::from_reply(&reply).into_error(endpoint, op));
     }
@@ -337,7 +350,14 @@ pub enum Poll {
 
 pub fn create_token(client: &Client, endpoint: &str, body: &Value) -> Result<Poll, Error> {
     const OP: &str = "CreateToken";
-    let reply = client.send(OP, endpoint, "POST", "/token", &[], Body::Json(&body.to_string()))?;
+    let reply = client.send(
+        OP,
+        endpoint,
+        "POST",
+        "/token",
+        &[],
+        Body::Json(&body.to_string()),
+    )?;
     if reply.status != 200 {
         let e = AwsError::from_reply(&reply);
         return match e.code.as_str() {
@@ -398,7 +418,11 @@ pub fn base64url(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         let chars = chunk.len() + 1;
         for i in 0..chars {

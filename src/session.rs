@@ -19,13 +19,7 @@ pub const WINDOW: Duration = Duration::minutes(15);
 /// or the shell hooks' margin (`SSOENV_REFRESH_MARGIN` seconds) when larger, so a renewal the
 /// hooks ask for really renews.
 pub fn reuse_window() -> Duration {
-    let margin = std::env::var("SSOENV_REFRESH_MARGIN")
-        .ok()
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .filter(|s| (0..=86_400).contains(s))
-        .map(Duration::seconds)
-        .unwrap_or(Duration::ZERO);
-    margin.max(WINDOW)
+    Duration::seconds(crate::stamp::margin()).max(WINDOW)
 }
 
 /// What to run to sign in again for this profile.

@@ -1,26 +1,70 @@
 //! `ssoenv [export] [PROFILE]`: the warm path is config + one cache file + formatting.
+//! With `--auto` (the shell hooks), it first asks the stamp whether this shell already holds
+//! current credentials and then exits before reading the config; and it takes credentials
+//! another shell renewed from the cache, whatever the reuse window, while the stamp vouches
+//! for them (so shells never ping-pong renewals of short-lived credentials).
 
+use crate::cache;
 use crate::cli::ExportArgs;
 use crate::config;
 use crate::env;
 use crate::error::Result;
 use crate::session;
 use crate::shell::{self, Shell};
+use crate::stamp::{self, Stamp};
+
+fn env_is(var: &env::VarName, value: &str) -> bool {
+    std::env::var(var.as_str()).is_ok_and(|v| v == value)
+}
 
 pub fn run(args: &ExportArgs) -> Result<String> {
     if args.unset {
         return args.shell.render(&env::unset_changes());
     }
-    let name = config::choose_profile(args.profile.as_deref());
+    let name = match &args.from_dir {
+        Some(dir) => match crate::cmd::allow::trusted_profile(dir)? {
+            Some(p) => p,
+            None => return Ok(String::new()),
+        },
+        None => config::choose_profile(args.profile.as_deref()),
+    };
+    let now = cache::now();
+    let stamped = if args.auto { stamp::read(&name) } else { None };
+    if let Some(s) = &stamped
+        && now.unix_timestamp() < s.renew_at
+        && env_is(&env::SSOENV_PROFILE, &name)
+        && env_is(&env::SSOENV_ID, &s.id)
+    {
+        crate::debug!("stamp: credentials of '{name}' are current; nothing to do");
+        return Ok(String::new());
+    }
     let cfg = config::load()?;
     let profile = cfg.resolve(&name)?;
-    let creds = session::credentials(&profile)?;
+    // Credentials another shell renewed: the stamp vouches for the cached ones.
+    let vouched = stamped
+        .filter(|s| now.unix_timestamp() < s.renew_at)
+        .and_then(|s| {
+            cache::read_role(&session::role_cache_path(&profile))
+                .filter(|c| stamp::identity(c) == s.id)
+                .map(|c| (c, s))
+        });
+    let (creds, st) = match vouched {
+        Some(pair) => pair,
+        None => {
+            let c = session::credentials(&profile)?;
+            let s = Stamp::new(&c, now);
+            (c, s)
+        }
+    };
     match args.shell {
-        Shell::Json => Ok(shell::process_json(&creds)),
-        sh => sh.render(&env::export_changes(
-            &profile.name,
-            &creds,
-            profile.region.as_deref(),
-        )),
+        Shell::Json => return Ok(shell::process_json(&creds)),
+        Shell::Dotenv => {}
+        _ => stamp::write(&profile.name, &st),
     }
+    args.shell.render(&env::export_changes(
+        &profile.name,
+        &creds,
+        profile.region.as_deref(),
+        &st,
+    ))
 }

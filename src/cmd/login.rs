@@ -85,7 +85,9 @@ fn login_name(t: &Target) -> String {
 
 fn check_start_url(t: &Target) -> Result<()> {
     let u = &t.start_url;
-    let host = u.strip_prefix("https://").map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+    let host = u
+        .strip_prefix("https://")
+        .map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
     match host {
         Some(h) if !h.is_empty() && !h.contains(char::is_whitespace) => Ok(()),
         _ => Err(Error::BadValue {
@@ -238,7 +240,12 @@ fn pkce_flow(client: &Client, t: &Target, args: &LoginArgs) -> Result<(Registrat
 
 /// Serves the loopback redirect until a callback arrives or the wait ends. Requests for other
 /// paths (a favicon, a stray probe) get a 404 and the wait goes on.
-fn wait_for_code(listener: &TcpListener, state: &str, wait: Duration, t: &Target) -> Result<String> {
+fn wait_for_code(
+    listener: &TcpListener,
+    state: &str,
+    wait: Duration,
+    t: &Target,
+) -> Result<String> {
     let deadline = Instant::now() + wait;
     listener
         .set_nonblocking(true)
@@ -268,7 +275,9 @@ fn wait_for_code(listener: &TcpListener, state: &str, wait: Duration, t: &Target
                 )));
             }
             Callback::Bad(why) => {
-                return Err(Error::Other(format!("the browser's answer was refused: {why}")));
+                return Err(Error::Other(format!(
+                    "the browser's answer was refused: {why}"
+                )));
             }
         }
     }

@@ -28,16 +28,27 @@ pub fn run(args: &LogoutArgs) -> Result<String> {
                 .collect();
             (vec![cache::token_path(name)], roles)
         }
-        None => (json_files(&cache::token_dir())?, json_files(&cache::role_dir())?),
+        None => (
+            json_files(&cache::token_dir())?,
+            json_files(&cache::role_dir())?,
+        ),
     };
     let mut signed_out = 0;
     for path in tokens {
-        let Ok(Some(map)) = cache::read_json(&path) else { continue };
+        let Ok(Some(map)) = cache::read_json(&path) else {
+            continue;
+        };
         let Some(token) = map.get("accessToken").and_then(|v| v.as_str()) else {
             continue; // a client registration
         };
-        let region = map.get("region").and_then(|v| v.as_str()).unwrap_or("us-east-1");
-        let region = if region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        let region = map
+            .get("region")
+            .and_then(|v| v.as_str())
+            .unwrap_or("us-east-1");
+        let region = if region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
             region
         } else {
             "us-east-1"

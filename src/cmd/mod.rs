@@ -1,6 +1,9 @@
 //! One module per subcommand. Each returns the text for stdout; `main` writes it once.
 
+pub mod allow;
+pub mod completions;
 pub mod export;
+pub mod hook;
 pub mod list;
 pub mod login;
 pub mod logout;

@@ -69,7 +69,11 @@ pub fn run(args: &StatusArgs) -> Result<String> {
     for (_, p) in &profiles {
         if let Ok(p) = p {
             add(Login {
-                kind: if p.session.is_some() { "sso-session" } else { "start-url" },
+                kind: if p.session.is_some() {
+                    "sso-session"
+                } else {
+                    "start-url"
+                },
                 name: p.token_key().to_string(),
                 start_url: p.start_url.clone(),
                 region: p.sso_region.clone(),
@@ -86,13 +90,20 @@ pub fn run(args: &StatusArgs) -> Result<String> {
         .collect();
     if args.json {
         let v = json!({"logins": login_json, "profiles": profile_json});
-        return Ok(format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()));
+        return Ok(format!(
+            "{}\n",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        ));
     }
     Ok(table(&login_json, &profile_json, now))
 }
 
 fn login_status(l: &Login, now: OffsetDateTime) -> Value {
-    let key = if l.kind == "sso-session" { &l.name } else { &l.start_url };
+    let key = if l.kind == "sso-session" {
+        &l.name
+    } else {
+        &l.start_url
+    };
     let path = cache::token_path(key);
     let token = match cache::read_token(key) {
         Ok(Some(t)) => json!({
@@ -161,7 +172,11 @@ fn table(logins: &[Value], profiles: &[Value], now: OffsetDateTime) -> String {
         } else {
             "not signed in".into()
         };
-        let refresh = if t["refreshable"] == true { "yes" } else { "no" };
+        let refresh = if t["refreshable"] == true {
+            "yes"
+        } else {
+            "no"
+        };
         rows.push(vec![name, state, refresh.into()]);
     }
     let mut out = render(&rows);
@@ -176,7 +191,13 @@ fn table(logins: &[Value], profiles: &[Value], now: OffsetDateTime) -> String {
     for p in profiles {
         let s = |k: &str| p[k].as_str().unwrap_or("-").to_string();
         if let Some(e) = p["error"].as_str() {
-            rows.push(vec![s("name"), format!("error: {e}"), String::new(), String::new(), String::new()]);
+            rows.push(vec![
+                s("name"),
+                format!("error: {e}"),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
             continue;
         }
         let c = &p["credentials"];
@@ -190,7 +211,13 @@ fn table(logins: &[Value], profiles: &[Value], now: OffsetDateTime) -> String {
         } else {
             "none cached".into()
         };
-        rows.push(vec![s("name"), s("accountId"), s("roleName"), s("region"), creds]);
+        rows.push(vec![
+            s("name"),
+            s("accountId"),
+            s("roleName"),
+            s("region"),
+            creds,
+        ]);
     }
     out.push_str(&render(&rows));
     out
@@ -199,7 +226,12 @@ fn table(logins: &[Value], profiles: &[Value], now: OffsetDateTime) -> String {
 fn render(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().map(|r| r.get(c).map_or(0, |x| x.chars().count())).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, |x| x.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut out = String::new();
     for r in rows {
@@ -224,7 +256,10 @@ mod tests {
     #[test]
     fn relative_times_read_naturally() {
         let now = datetime!(2026-11-25 12:00 UTC);
-        assert_eq!(relative(datetime!(2026-11-25 15:12:30 UTC), now), "in 3h 12m");
+        assert_eq!(
+            relative(datetime!(2026-11-25 15:12:30 UTC), now),
+            "in 3h 12m"
+        );
         assert_eq!(relative(datetime!(2026-11-25 11:58 UTC), now), "2m ago");
         assert_eq!(relative(datetime!(2026-11-27 13:00 UTC), now), "in 2d 1h");
         assert_eq!(relative(datetime!(2026-11-25 12:00:09 UTC), now), "in 9s");

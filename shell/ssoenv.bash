@@ -1,0 +1,179 @@
+# ssoenv plugin for bash (3.2 and newer). In ~/.bashrc:  eval "$(ssoenv hook bash)"
+#
+#   ssoenv use PROFILE   export PROFILE's credentials into this shell
+#   ssoenv clear         remove everything ssoenv set
+#   ssoenv ...           any other subcommand runs the binary
+#
+# On each prompt it renews the credentials before they expire (SSOENV_REFRESH_MARGIN seconds,
+# default 600) and picks up credentials another shell renewed. While they are fresh, the
+# check uses builtins only: no process is started. A `.ssoenv` file naming a profile is
+# honoured on cd once `ssoenv allow` trusted it. Sourcing this file twice changes nothing.
+
+# The clock, from builtins: bash 5 has EPOCHSECONDS, 4.2 has printf %()T; bash 3.2 counts
+# SECONDS from one `date` at load.
+if [[ -n ${EPOCHSECONDS-} ]]; then
+  __ssoenv_now() { __ssoenv_t=$EPOCHSECONDS; }
+elif \builtin printf -v __ssoenv_t '%(%s)T' -1 2>/dev/null; then
+  __ssoenv_now() { \builtin printf -v __ssoenv_t '%(%s)T' -1; }
+else
+  __ssoenv_t0=$(\command date +%s)
+  __ssoenv_s0=$SECONDS
+  __ssoenv_now() { __ssoenv_t=$((__ssoenv_t0 + SECONDS - __ssoenv_s0)); }
+fi
+
+# Runs `ssoenv export --shell bash ARGS...` and applies its output only on success.
+__ssoenv_apply() {
+  \builtin local __ssoenv_out __ssoenv_rc
+  __ssoenv_out=$(\command ssoenv export --shell bash "$@")
+  __ssoenv_rc=$?
+  if [[ $__ssoenv_rc -eq 0 ]]; then
+    \builtin eval "$__ssoenv_out"
+  fi
+  return "$__ssoenv_rc"
+}
+
+# Dead credentials are removed, so that no tool runs with them.
+__ssoenv_expire() {
+  if [[ -n ${SSOENV_EXPIRATION-} ]] && ((__ssoenv_t >= SSOENV_EXPIRATION)); then
+    \builtin printf 'ssoenv: the credentials of %s expired and were removed\n' "${SSOENV_PROFILE-}" >&2
+    __ssoenv_apply --unset
+  fi
+}
+
+__ssoenv_check() {
+  # The stamp holds "EXPIRATION RENEW_AT ID" of the credentials exported last.
+  \builtin local id='' rc
+  __ssoenv_now
+  if [[ -n ${SSOENV_STAMP-} && -r $SSOENV_STAMP ]]; then
+    \builtin read -r _ _ id <"$SSOENV_STAMP" || :
+  fi
+  # Fresh, and no other shell renewed them: nothing to do.
+  if [[ $id == "${SSOENV_ID-}" ]] && ((__ssoenv_t < ${SSOENV_RENEW_AT:-0})); then
+    return 0
+  fi
+  # After a failed renewal, wait a minute before the next try.
+  if ((__ssoenv_t < ${__ssoenv_retry:-0})); then
+    __ssoenv_expire
+    return 0
+  fi
+  # One line about a failure, once per set of credentials; later tries are quiet.
+  if [[ ${__ssoenv_warned-} == "${SSOENV_ID-}" ]]; then
+    __ssoenv_apply --auto "$SSOENV_PROFILE" 2>/dev/null
+  else
+    __ssoenv_apply --auto "$SSOENV_PROFILE"
+  fi
+  rc=$?
+  if [[ $rc -eq 0 ]]; then
+    __ssoenv_retry=0
+  else
+    __ssoenv_warned=${SSOENV_ID-}
+    __ssoenv_retry=$((__ssoenv_t + 60))
+    __ssoenv_expire
+  fi
+}
+
+# A trusted .ssoenv in this directory or above selects its profile; leaving it clears it.
+__ssoenv_cd() {
+  __ssoenv_pwd=$PWD
+  \builtin local d=$PWD found=''
+  while :; do
+    if [[ -f $d/.ssoenv ]]; then
+      found=${d:-/}
+      break
+    fi
+    [[ -z $d ]] && break
+    d=${d%/*}
+  done
+  if [[ -n $found ]]; then
+    if [[ $found != "${__ssoenv_dir-}" ]]; then
+      __ssoenv_dir=$found
+      __ssoenv_apply --auto --from-dir "$found" && __ssoenv_dir_profile=${SSOENV_PROFILE-}
+    fi
+  elif [[ -n ${__ssoenv_dir-} ]]; then
+    __ssoenv_dir=''
+    if [[ -n ${SSOENV_PROFILE-} && ${SSOENV_PROFILE-} == "${__ssoenv_dir_profile-}" ]]; then
+      __ssoenv_apply --unset
+    fi
+    __ssoenv_dir_profile=''
+  fi
+}
+
+__ssoenv_prompt() {
+  \builtin local __ssoenv_status=$?
+  if [[ $PWD != "${__ssoenv_pwd-}" ]]; then
+    __ssoenv_cd
+  fi
+  if [[ -n ${SSOENV_PROFILE-} ]]; then
+    __ssoenv_check
+  fi
+  return "$__ssoenv_status"
+}
+
+__ssoenv_use() {
+  if [[ $# -eq 0 ]]; then
+    \builtin printf 'usage: ssoenv use PROFILE\n' >&2
+    return 2
+  fi
+  __ssoenv_apply "$@"
+  \builtin local rc=$?
+  # Login required: offer to sign in, then try again.
+  if [[ $rc -eq 3 && -t 0 && -t 2 ]]; then
+    \builtin local answer=''
+    \builtin printf 'ssoenv: sign in now? [Y/n] ' >&2
+    \builtin read -r answer || answer=n
+    case $answer in
+    [nN]*) return 3 ;;
+    esac
+    \command ssoenv login "$1" && __ssoenv_apply "$@"
+    rc=$?
+  fi
+  __ssoenv_retry=0
+  return "$rc"
+}
+
+ssoenv() {
+  case ${1-} in
+  use)
+    shift
+    __ssoenv_use "$@"
+    ;;
+  clear)
+    __ssoenv_apply --unset
+    ;;
+  *)
+    \command ssoenv "$@"
+    ;;
+  esac
+}
+
+# Profile names complete after `use` and the commands that take a profile.
+__ssoenv_complete() {
+  \builtin local cur=${COMP_WORDS[COMP_CWORD]}
+  if [[ $COMP_CWORD -eq 1 ]]; then
+    # shellcheck disable=SC2207 # word splitting of the generated list is intended
+    COMPREPLY=($(\builtin compgen -W "use clear export list login logout status hook allow deny completions $(\command ssoenv list 2>/dev/null)" -- "$cur"))
+  elif [[ $COMP_CWORD -eq 2 ]]; then
+    case ${COMP_WORDS[1]} in
+    use | export | login | status)
+      # shellcheck disable=SC2207 # word splitting of the generated list is intended
+      COMPREPLY=($(\builtin compgen -W "$(\command ssoenv list 2>/dev/null)" -- "$cur"))
+      ;;
+    esac
+  fi
+}
+\builtin complete -F __ssoenv_complete ssoenv
+
+# Install the prompt hook once, first, so it sees the user's $? and hands it on. Bash 5.1
+# also accepts PROMPT_COMMAND as an array.
+if [[ $(\builtin declare -p PROMPT_COMMAND 2>/dev/null) == "declare -a"* ]]; then
+  case " ${PROMPT_COMMAND[*]} " in
+  *" __ssoenv_prompt "*) ;;
+  *) PROMPT_COMMAND=(__ssoenv_prompt "${PROMPT_COMMAND[@]}") ;;
+  esac
+else
+  # shellcheck disable=SC2128,SC2178 # this branch handles the string form of PROMPT_COMMAND
+  case ";${PROMPT_COMMAND-};" in
+  *";__ssoenv_prompt;"*) ;;
+  *) PROMPT_COMMAND="__ssoenv_prompt${PROMPT_COMMAND:+;$PROMPT_COMMAND}" ;;
+  esac
+fi
