@@ -444,7 +444,7 @@ mod tests {
     #[test]
     fn pkce_challenge_matches_rfc7636_appendix_b() {
         assert_eq!(
-            pkce_challenge("dBjftJeZ4CVP-mJ92K9qgGEA8Z4X6F8ePdxsjH4ZM9M"),
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
         assert_eq!(base64url(b"f"), "Zg");

@@ -1,0 +1,10 @@
+//! The one integration test binary: the real `ssoenv` against a local mock of the AWS APIs,
+//! with real files in a temporary HOME and real shells.
+
+mod support;
+
+mod export;
+mod faults;
+mod interop;
+mod login;
+mod shells;
