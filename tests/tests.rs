@@ -7,4 +7,5 @@ mod export;
 mod faults;
 mod interop;
 mod login;
+mod plugins;
 mod shells;

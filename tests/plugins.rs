@@ -1,0 +1,794 @@
+//! The shell plugins in real shells: sourced under strict modes, checked by each shell's own
+//! parser and by shellcheck, and driven as interactive sessions in tmux (bash, zsh, fish, and
+//! bash with direnv) against the mock, with the system calls of bash and zsh traced to show
+//! that a fresh prompt starts no process.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+const PLUGIN_FILES: &[&str] = &[
+    "shell/ssoenv.bash",
+    "shell/ssoenv.zsh",
+    "shell/fish/conf.d/ssoenv.fish",
+    "shell/fish/functions/ssoenv.fish",
+    "shell/fish/completions/ssoenv.fish",
+    "shell/pwsh/ssoenv.psm1",
+    "shell/pwsh/ssoenv.psd1",
+    "shell/ssoenv.nu",
+    "shell/direnv/ssoenv.sh",
+];
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+fn read(p: &str) -> String {
+    std::fs::read_to_string(repo(p)).unwrap()
+}
+
+/// Runs a tool over files; it must succeed with no output.
+#[track_caller]
+fn clean(tool: &str, args: &[&str]) {
+    let out = Command::new(tool)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} must be installed (.ci/run installs it): {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.is_empty(),
+        "{tool} {args:?}: {text}"
+    );
+}
+
+#[test]
+fn plugin_files_pass_their_shells_parsers_and_shellcheck() {
+    for f in PLUGIN_FILES {
+        assert!(!read(f).contains("being written"), "{f} is a placeholder");
+    }
+    clean("shellcheck", &[repo("shell/ssoenv.bash").to_str().unwrap()]);
+    clean(
+        "shellcheck",
+        &[repo("shell/direnv/ssoenv.sh").to_str().unwrap()],
+    );
+    clean("shellcheck", &[repo("install.sh").to_str().unwrap()]);
+    clean("shellcheck", &[repo("bench/warm.sh").to_str().unwrap()]);
+    clean("zsh", &["-n", repo("shell/ssoenv.zsh").to_str().unwrap()]);
+    let fish: Vec<String> = PLUGIN_FILES
+        .iter()
+        .filter(|f| f.ends_with(".fish"))
+        .map(|f| repo(f).to_string_lossy().into_owned())
+        .collect();
+    let fish: Vec<&str> = fish.iter().map(String::as_str).collect();
+    clean("fish", &[&["--no-execute"], &fish[..]].concat());
+    clean("fish_indent", &[&["--check"], &fish[..]].concat());
+}
+
+#[test]
+fn hook_prints_the_files_of_shell_verbatim() {
+    let s = Sandbox::new();
+    assert_eq!(s.run(&["hook", "bash"]).ok(), read("shell/ssoenv.bash"));
+    assert_eq!(s.run(&["hook", "zsh"]).ok(), read("shell/ssoenv.zsh"));
+    assert_eq!(
+        s.run(&["hook", "pwsh"]).ok(),
+        read("shell/pwsh/ssoenv.psm1")
+    );
+    assert_eq!(s.run(&["hook", "nu"]).ok(), read("shell/ssoenv.nu"));
+    assert_eq!(
+        s.run(&["hook", "direnv"]).ok(),
+        read("shell/direnv/ssoenv.sh")
+    );
+    let fish = s.run(&["hook", "fish"]).ok().to_string();
+    for f in ["functions", "conf.d", "completions"] {
+        assert!(fish.contains(&read(&format!("shell/fish/{f}/ssoenv.fish"))));
+    }
+    s.run(&["use", "dev"]).fails(2, "hook");
+}
+
+/// A shell command line run with the plugin loaded twice under strict modes.
+fn strict(s: &Sandbox, shell: &str, script: &str) -> Run {
+    let bin = Path::new(BIN).parent().unwrap().display().to_string();
+    let path = format!("{bin}:{}", std::env::var("PATH").unwrap_or_default());
+    Command::new(shell)
+        .args(match shell {
+            "bash" => vec!["--norc", "--noprofile", "-c", script],
+            "zsh" => vec!["-f", "-c", script],
+            _ => vec!["--no-config", "-c", script],
+        })
+        .env_clear()
+        .env("HOME", s.home())
+        .env("PATH", path)
+        .current_dir(s.home())
+        .output()
+        .unwrap()
+        .into()
+}
+
+#[test]
+fn sourcing_twice_under_strict_modes_is_silent_and_adds_nothing() {
+    let s = Sandbox::new();
+    let r = strict(
+        &s,
+        "bash",
+        r#"set -euo pipefail; PROMPT_COMMAND='echo mine'
+eval "$(ssoenv hook bash)"; eval "$(ssoenv hook bash)"; printf '%s\n' "$PROMPT_COMMAND""#,
+    );
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        ("__ssoenv_prompt;echo mine\n", "")
+    );
+    let r = strict(
+        &s,
+        "bash",
+        r#"set -euo pipefail; PROMPT_COMMAND=('echo a' 'echo b')
+eval "$(ssoenv hook bash)"; eval "$(ssoenv hook bash)"; printf '%s|' "${PROMPT_COMMAND[@]}""#,
+    );
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        ("__ssoenv_prompt|echo a|echo b|", "")
+    );
+    let r = strict(
+        &s,
+        "zsh",
+        r#"setopt err_exit nounset pipe_fail warn_create_global; precmd_functions=(mine)
+eval "$(ssoenv hook zsh)"; eval "$(ssoenv hook zsh)"; print -r -- $precmd_functions / $chpwd_functions"#,
+    );
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        ("mine __ssoenv_precmd / __ssoenv_chpwd\n", "")
+    );
+    let r = strict(
+        &s,
+        "fish",
+        "ssoenv hook fish | source; ssoenv hook fish | source; functions --handlers | string match -r '__ssoenv\\S*'",
+    );
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        ("__ssoenv_cd\n__ssoenv_prompt\n", ""),
+        "one handler each"
+    );
+}
+
+#[test]
+fn powershell_files_are_well_formed_and_quote_verbatim() {
+    let psm1 = read("shell/pwsh/ssoenv.psm1");
+    let psd1 = read("shell/pwsh/ssoenv.psd1");
+    for (name, text) in [("psm1", &psm1), ("psd1", &psd1)] {
+        balanced(name, text);
+        // Strings are verbatim: no expandable "..." string anywhere in the code.
+        for (i, line) in text.lines().enumerate() {
+            let code = line.split('#').next().unwrap();
+            let without_verbatim: String = code.split('\'').step_by(2).collect();
+            assert!(
+                !without_verbatim.contains('"'),
+                "{name}:{}: expandable string: {line}",
+                i + 1
+            );
+        }
+    }
+    assert!(psd1.contains(&format!(
+        "ModuleVersion     = '{}'",
+        env!("CARGO_PKG_VERSION")
+    )));
+    for f in ["ssoenv", "Update-SsoenvCredential", "Update-SsoenvLocation"] {
+        assert!(psd1.contains(&format!("'{f}'")), "{f} exported");
+        assert!(psm1.contains(&format!("function {f} ")), "{f} defined");
+    }
+    assert!(psm1.contains("function global:prompt") && psm1.contains("LocationChangedAction"));
+    // What the module evaluates comes from the binary in verbatim quotes only.
+    let s = Sandbox::signed_in();
+    let out = s.run(&["dev", "--shell", "pwsh"]).ok().to_string();
+    for line in out.lines() {
+        let (lhs, rhs) = line.split_once(" = ").unwrap();
+        assert!(
+            lhs.starts_with("$Env:") && rhs.starts_with('\'') && rhs.ends_with('\''),
+            "{line}"
+        );
+    }
+}
+
+/// Brackets, braces and parentheses balance outside verbatim strings and comments.
+fn balanced(name: &str, text: &str) {
+    let mut stack = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let mut in_str = false;
+        for c in line.chars() {
+            match c {
+                '\'' => in_str = !in_str,
+                '#' if !in_str => break,
+                '(' | '{' | '[' if !in_str => stack.push(c),
+                ')' | '}' | ']' if !in_str => {
+                    let open = stack.pop();
+                    let want = match c {
+                        ')' => '(',
+                        '}' => '{',
+                        _ => '[',
+                    };
+                    assert_eq!(open, Some(want), "{name}:{}: unbalanced {c}", i + 1);
+                }
+                _ => {}
+            }
+        }
+        assert!(!in_str, "{name}:{}: unterminated string", i + 1);
+    }
+    assert!(stack.is_empty(), "{name}: unclosed {stack:?}");
+}
+
+#[test]
+fn nushell_plugin_loads_the_json_record_and_hides_nulls() {
+    let nu = read("shell/ssoenv.nu");
+    assert!(nu.contains("export --shell nu") && nu.contains("load-env") && nu.contains("hide-env"));
+    assert!(nu.contains("hooks.pre_prompt") && nu.contains("hooks.env_change.PWD"));
+    let s = Sandbox::signed_in();
+    let set: serde_json::Value =
+        serde_json::from_str(s.run(&["dev", "--shell", "nu"]).ok()).unwrap();
+    assert!(set["AWS_SESSION_TOKEN"].is_string() && set["SSOENV_STAMP"].is_string());
+    let unset: serde_json::Value =
+        serde_json::from_str(s.run(&["--unset", "--shell", "nu"]).ok()).unwrap();
+    assert!(unset["AWS_SESSION_TOKEN"].is_null() && unset["SSOENV_PROFILE"].is_null());
+}
+
+// ---------------------------------------------------------------------------------------
+// Interactive sessions in tmux.
+
+/// One tmux server with one window per shell, isolated by its own socket.
+struct Tmux {
+    socket: PathBuf,
+    dir: PathBuf,
+    windows: u32,
+}
+
+struct Term<'a> {
+    tmux: &'a Tmux,
+    target: String,
+    /// The shell's process id (for tracing).
+    n: u32,
+}
+
+impl Tmux {
+    fn new(dir: &Path) -> Tmux {
+        Tmux {
+            socket: dir.join("tmux.sock"),
+            dir: dir.to_path_buf(),
+            windows: 0,
+        }
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux must be installed (.ci/run installs it)");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Starts `argv` in a new window with exactly `env`.
+    fn open(&mut self, env: &[(String, String)], argv: &[&str]) -> Term<'_> {
+        self.windows += 1;
+        let n = self.windows;
+        let mut cmd = vec!["env".to_string(), "-i".to_string()];
+        cmd.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
+        cmd.extend(argv.iter().map(|a| a.to_string()));
+        let line = cmd
+            .iter()
+            .map(|a| sh_quote(a))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let name = format!("w{n}");
+        if n == 1 {
+            self.tmux(&[
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "t",
+                "-n",
+                &name,
+                "-x",
+                "200",
+                "-y",
+                "50",
+                &line,
+            ]);
+        } else {
+            self.tmux(&["new-window", "-d", "-t", "t", "-n", &name, &line]);
+        }
+        Term {
+            tmux: self,
+            target: format!("t:{name}"),
+            n,
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
+
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+impl Term<'_> {
+    /// Types a line and presses Enter.
+    fn line(&self, text: &str) {
+        self.tmux
+            .tmux(&["send-keys", "-t", &self.target, "-l", text]);
+        self.tmux.tmux(&["send-keys", "-t", &self.target, "Enter"]);
+    }
+
+    /// Waits until every line typed so far ran: a builtin writes a marker file.
+    fn sync(&self) {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let k = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let f = self.tmux.dir.join(format!("sync-{}-{k}", self.n));
+        self.line(&format!("echo ok > {}", f.display()));
+        let t = Instant::now();
+        while !f.exists() {
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "shell stuck:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    /// A variable of the shell, read through a file written by builtins.
+    fn var(&self, name: &str) -> String {
+        let f = self.tmux.dir.join(format!("var-{}-{name}", self.n));
+        let _ = std::fs::remove_file(&f);
+        self.line(&format!("printf '%s' \"${name}\" > {}", f.display()));
+        self.sync();
+        std::fs::read_to_string(&f).unwrap_or_default()
+    }
+
+    fn screen(&self) -> String {
+        self.tmux
+            .tmux(&["capture-pane", "-p", "-J", "-S", "-500", "-t", &self.target])
+    }
+
+    /// Presses Enter `n` times: `n` fresh prompts.
+    fn prompts(&self, n: usize) {
+        for _ in 0..n {
+            self.tmux.tmux(&["send-keys", "-t", &self.target, "Enter"]);
+        }
+        self.sync();
+    }
+}
+
+/// A sandbox whose PATH starts with a fake `ssoenv` that logs each start, then runs the real one.
+struct Interactive {
+    s: Sandbox,
+    log: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Interactive {
+    fn new(credential_lifetime: Duration) -> Interactive {
+        let s = Sandbox::signed_in();
+        s.mock.set_credential_lifetime(credential_lifetime);
+        let fake = s.dir.path().join("fakebin");
+        std::fs::create_dir_all(&fake).unwrap();
+        let log = s.dir.path().join("starts.log");
+        let script = fake.join("ssoenv");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{BIN}' \"$@\"\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let env = vec![
+            ("HOME".into(), s.home().display().to_string()),
+            (
+                "PATH".into(),
+                format!("{}:/usr/local/bin:/usr/bin:/bin", fake.display()),
+            ),
+            ("TERM".into(), "xterm-256color".into()),
+            ("AWS_ENDPOINT_URL_SSO".into(), s.mock.url()),
+            ("AWS_ENDPOINT_URL_SSO_OIDC".into(), s.mock.url()),
+            ("SSOENV_TIMEOUT".into(), "3".into()),
+        ];
+        Interactive { s, log, env }
+    }
+
+    fn starts(&self) -> usize {
+        std::fs::read_to_string(&self.log)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    }
+
+    fn last_key(&self) -> String {
+        self.s
+            .mock
+            .issued_credentials()
+            .last()
+            .unwrap()
+            .access_key_id
+            .clone()
+    }
+}
+
+fn shell_argv(shell: &str) -> Vec<&'static str> {
+    match shell {
+        "bash" => vec!["bash", "--norc", "--noprofile", "-i"],
+        "zsh" => vec!["zsh", "-f", "-i"],
+        _ => vec!["fish", "--no-config", "-i"],
+    }
+}
+
+fn load_line(shell: &str) -> &'static str {
+    match shell {
+        "bash" => r#"eval "$(ssoenv hook bash)""#,
+        "zsh" => r#"eval "$(ssoenv hook zsh)""#,
+        _ => "ssoenv hook fish | source",
+    }
+}
+
+/// `ssoenv use`, fresh prompts that start nothing, a second shell's renewal picked up without
+/// a request, renewal before expiry, and a renewal picked up by the other shell.
+fn renews_before_expiry_and_shares_renewals(shell: &str) {
+    // Renewal is due half-way through credentials shorter than the margin: at 6 s here.
+    let it = Interactive::new(Duration::from_secs(12));
+    let mut tmux = Tmux::new(it.s.dir.path());
+    let a = tmux.open(&it.env, &shell_argv(shell));
+    a.line(load_line(shell));
+    a.line("ssoenv use dev");
+    let c1 = a.var("AWS_ACCESS_KEY_ID");
+    assert_eq!(
+        c1,
+        it.last_key(),
+        "{shell}: use exported the server's credentials\n{}",
+        a.screen()
+    );
+    assert_eq!(a.var("AWS_PROFILE"), "dev");
+
+    // Fresh prompts start no process.
+    let before = it.starts();
+    a.prompts(5);
+    assert_eq!(
+        it.starts(),
+        before,
+        "{shell}: a fresh prompt started ssoenv"
+    );
+
+    // A second shell gets credentials of its own; the first takes them over at its next
+    // prompt, from the cache.
+    let tmux2 = &mut Tmux::new(&it.s.dir.path().join("second"));
+    std::fs::create_dir_all(it.s.dir.path().join("second")).unwrap();
+    let b = tmux2.open(&it.env, &shell_argv(shell));
+    b.line(load_line(shell));
+    b.line("ssoenv use dev");
+    let c2 = b.var("AWS_ACCESS_KEY_ID");
+    assert_eq!(c2, it.last_key());
+    assert_ne!(c1, c2);
+    it.s.mock.clear_requests();
+    a.prompts(1);
+    assert_eq!(
+        a.var("AWS_ACCESS_KEY_ID"),
+        c2,
+        "{shell}: picked up the other shell's credentials"
+    );
+    assert_eq!(it.s.mock.requests().len(), 0, "{shell}: without a request");
+
+    // Past the renewal point, the next prompt renews: one request, new credentials.
+    let renew_at: i64 = a.var("SSOENV_RENEW_AT").parse().unwrap();
+    while now() < renew_at + 1 {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    a.prompts(1);
+    let c3 = a.var("AWS_ACCESS_KEY_ID");
+    assert_eq!(c3, it.last_key(), "{shell}: renewed\n{}", a.screen());
+    assert_ne!(c3, c2);
+    assert_eq!(it.s.mock.count(Route::GetRoleCredentials), 1);
+    // ... and the second shell picks up that renewal without a request.
+    b.prompts(1);
+    assert_eq!(
+        b.var("AWS_ACCESS_KEY_ID"),
+        c3,
+        "{shell}: second shell took the renewal"
+    );
+    assert_eq!(it.s.mock.count(Route::GetRoleCredentials), 1);
+}
+
+#[test]
+fn bash_renews_before_expiry_and_shares_renewals() {
+    renews_before_expiry_and_shares_renewals("bash");
+}
+
+#[test]
+fn zsh_renews_before_expiry_and_shares_renewals() {
+    renews_before_expiry_and_shares_renewals("zsh");
+}
+
+#[test]
+fn fish_renews_before_expiry_and_shares_renewals() {
+    renews_before_expiry_and_shares_renewals("fish");
+}
+
+/// A failing renewal says so once, keeps the variables until they expire, then removes them.
+fn failing_renewal_warns_once_then_unsets(shell: &str) {
+    let it = Interactive::new(Duration::from_secs(6));
+    let mut tmux = Tmux::new(it.s.dir.path());
+    let a = tmux.open(&it.env, &shell_argv(shell));
+    a.line(load_line(shell));
+    a.line("ssoenv use dev");
+    let c1 = a.var("AWS_ACCESS_KEY_ID");
+    assert_eq!(c1, it.last_key());
+    it.s.mock.fault_always(
+        Route::GetRoleCredentials,
+        Fault::Status {
+            status: 403,
+            error_type: "ForbiddenException".into(),
+            message: "No access".into(),
+        },
+    );
+    let renew_at: i64 = a.var("SSOENV_RENEW_AT").parse().unwrap();
+    while now() < renew_at + 1 {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    a.prompts(3);
+    assert_eq!(a.var("AWS_ACCESS_KEY_ID"), c1, "{shell}: kept until expiry");
+    let expires: i64 = a.var("SSOENV_EXPIRATION").parse().unwrap();
+    while now() < expires + 1 {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    a.prompts(2);
+    assert_eq!(
+        a.var("AWS_ACCESS_KEY_ID"),
+        "",
+        "{shell}: removed after expiry"
+    );
+    assert_eq!(a.var("SSOENV_PROFILE"), "");
+    let screen = a.screen();
+    assert_eq!(
+        screen.matches("no access to role").count(),
+        1,
+        "{shell}: warned once\n{screen}"
+    );
+    assert_eq!(
+        screen.matches("expired and were removed").count(),
+        1,
+        "{screen}"
+    );
+}
+
+#[test]
+fn bash_failing_renewal_warns_once_then_unsets() {
+    failing_renewal_warns_once_then_unsets("bash");
+}
+
+#[test]
+fn zsh_failing_renewal_warns_once_then_unsets() {
+    failing_renewal_warns_once_then_unsets("zsh");
+}
+
+#[test]
+fn fish_failing_renewal_warns_once_then_unsets() {
+    failing_renewal_warns_once_then_unsets("fish");
+}
+
+/// Counts the processes a shell starts over fresh prompts by tracing its system calls.
+fn traced_prompts_start_nothing(shell: &str) {
+    let it = Interactive::new(Duration::from_secs(3600));
+    let mut tmux = Tmux::new(it.s.dir.path());
+    let trace = it.s.dir.path().join("trace.log");
+    let mut argv = vec![
+        "strace",
+        "-f",
+        "-qq",
+        "-e",
+        "trace=execve,fork,vfork,clone,clone3",
+        "-o",
+    ];
+    let t = trace.display().to_string();
+    argv.push(&t);
+    argv.extend(shell_argv(shell));
+    let a = tmux.open(&it.env, &argv);
+    a.line(load_line(shell));
+    a.line("ssoenv use dev");
+    assert_eq!(a.var("AWS_PROFILE"), "dev");
+    let count = || {
+        std::fs::read_to_string(&trace)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let before = count();
+    assert!(before > 1, "the trace records the shell's own starts");
+    a.prompts(10);
+    let _ = a.var("AWS_ACCESS_KEY_ID");
+    assert_eq!(count(), before, "{shell}: fresh prompts started processes");
+}
+
+#[test]
+fn bash_fresh_prompts_start_no_process_under_strace() {
+    traced_prompts_start_nothing("bash");
+}
+
+#[test]
+fn zsh_fresh_prompts_start_no_process_under_strace() {
+    traced_prompts_start_nothing("zsh");
+}
+
+#[test]
+fn a_trusted_ssoenv_file_selects_the_profile_on_cd_and_leaving_clears_it() {
+    for shell in ["bash", "zsh", "fish"] {
+        let it = Interactive::new(Duration::from_secs(3600));
+        let proj = it.s.home().join("proj");
+        std::fs::create_dir_all(proj.join("sub")).unwrap();
+        std::fs::write(proj.join(".ssoenv"), "admin\n").unwrap();
+        let mut tmux = Tmux::new(it.s.dir.path());
+        let a = tmux.open(&it.env, &shell_argv(shell));
+        a.line(load_line(shell));
+        a.line(&format!("cd {}", proj.join("sub").display()));
+        a.prompts(1);
+        assert_eq!(a.var("SSOENV_PROFILE"), "", "{shell}: untrusted is ignored");
+        a.line(&format!("ssoenv allow {}", proj.display()));
+        a.line("cd ~");
+        a.line(&format!("cd {}", proj.join("sub").display()));
+        a.prompts(1);
+        assert_eq!(
+            a.var("SSOENV_PROFILE"),
+            "admin",
+            "{shell}: trusted\n{}",
+            a.screen()
+        );
+        assert_eq!(a.var("AWS_ACCESS_KEY_ID"), it.last_key());
+        a.line("cd ~");
+        a.prompts(1);
+        assert_eq!(a.var("SSOENV_PROFILE"), "", "{shell}: left");
+        assert_eq!(a.var("AWS_ACCESS_KEY_ID"), "");
+        // A changed file must be trusted again.
+        std::fs::write(proj.join(".ssoenv"), "dev\n").unwrap();
+        a.line(&format!("cd {}", proj.display()));
+        a.prompts(1);
+        assert_eq!(
+            a.var("SSOENV_PROFILE"),
+            "",
+            "{shell}: changed file is untrusted"
+        );
+    }
+}
+
+#[test]
+fn direnv_loads_credentials_and_reloads_when_the_stamp_changes() {
+    let it = Interactive::new(Duration::from_secs(3600));
+    let config = it.s.dir.path().join("xdg-config");
+    std::fs::create_dir_all(config.join("direnv/lib")).unwrap();
+    std::fs::write(
+        config.join("direnv/lib/ssoenv.sh"),
+        it.s.run(&["hook", "direnv"]).ok(),
+    )
+    .unwrap();
+    let proj = it.s.home().join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(proj.join(".envrc"), "use ssoenv dev\n").unwrap();
+    let mut env = it.env.clone();
+    env.push(("XDG_CONFIG_HOME".into(), config.display().to_string()));
+    env.push(("DIRENV_LOG_FORMAT".into(), "direnv: %s".into()));
+    let mut tmux = Tmux::new(it.s.dir.path());
+    let a = tmux.open(&env, &shell_argv("bash"));
+    a.line(r#"eval "$(direnv hook bash)""#);
+    a.line(&format!("cd {} && direnv allow", proj.display()));
+    a.prompts(1);
+    let c1 = a.var("AWS_ACCESS_KEY_ID");
+    assert_eq!(c1, it.last_key(), "{}", a.screen());
+    // A renewal elsewhere (here: a cold run after the cache was dropped) changes the stamp...
+    let cache = it.s.role_cache_path("111111111111", "ReadOnly", "corp");
+    std::fs::remove_file(cache).unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    it.s.run(&["dev"]).ok();
+    let c2 = it.last_key();
+    assert_ne!(c1, c2);
+    it.s.mock.clear_requests();
+    // ... and direnv reloads at the next prompt, from the cache.
+    a.prompts(1);
+    assert_eq!(a.var("AWS_ACCESS_KEY_ID"), c2, "{}", a.screen());
+    assert_eq!(it.s.mock.requests().len(), 0);
+    a.line("cd ~");
+    a.prompts(1);
+    assert_eq!(a.var("AWS_ACCESS_KEY_ID"), "", "direnv unloads on leaving");
+}
+
+#[test]
+fn install_sh_installs_appends_rc_lines_once_and_uninstalls() {
+    let s = Sandbox::new();
+    let prefix = s.dir.path().join("prefix");
+    let bashrc = s.home().join(".bashrc");
+    std::fs::write(&bashrc, "# mine\nalias ll='ls -l'\n").unwrap();
+    let install = |args: &[&str]| -> Run {
+        Command::new("sh")
+            .arg(repo("install.sh"))
+            .args(args)
+            .env_clear()
+            .env("HOME", s.home())
+            .env("PREFIX", &prefix)
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .output()
+            .unwrap()
+            .into()
+    };
+    let out = install(&["--binary", BIN]);
+    assert!(
+        out.ok().contains(r#"eval "$(ssoenv hook bash)""#),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(&bashrc).unwrap(),
+        "# mine\nalias ll='ls -l'\n",
+        "no --rc, no edit"
+    );
+    install(&["--binary", BIN, "--rc"]).ok();
+    install(&["--binary", BIN, "--rc"]).ok();
+    let rc = std::fs::read_to_string(&bashrc).unwrap();
+    assert_eq!(rc.matches("ssoenv hook bash").count(), 1, "{rc}");
+    assert!(
+        !s.home().join(".zshrc").exists(),
+        "absent rc files are not created"
+    );
+    assert!(prefix.join("share/ssoenv/fish/conf.d/ssoenv.fish").exists());
+    assert!(prefix.join("share/ssoenv/pwsh/ssoenv.psd1").exists());
+    let lib = s.home().join(".config/direnv/lib/ssoenv.sh");
+    assert_eq!(
+        std::fs::read_to_string(&lib).unwrap(),
+        read("shell/direnv/ssoenv.sh")
+    );
+    // The installed binary, found through PATH, loads the plugin from .bashrc.
+    let path = format!(
+        "{}:{}",
+        prefix.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let r: Run = Command::new("bash")
+        .args([
+            "--norc",
+            "-c",
+            r#"source ~/.bashrc; type -t ssoenv; printf '%s\n' "$PROMPT_COMMAND""#,
+        ])
+        .env_clear()
+        .env("HOME", s.home())
+        .env("PATH", &path)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        ("function\n__ssoenv_prompt\n", "")
+    );
+    install(&["--uninstall"]).ok();
+    assert_eq!(
+        std::fs::read_to_string(&bashrc).unwrap(),
+        "# mine\nalias ll='ls -l'\n"
+    );
+    assert!(
+        !prefix.join("bin/ssoenv").exists()
+            && !lib.exists()
+            && !prefix.join("share/ssoenv").exists()
+    );
+}
