@@ -4,7 +4,8 @@
 //!
 //! It serves both APIs on one port of 127.0.0.1, knows two accounts (111111111111 with roles
 //! ReadOnly and Admin, 222222222222 with ReadOnly), approves device codes and PKCE sign-ins by
-//! itself, and logs one line per request on stderr.
+//! itself, and logs one line per request on stderr. `--accounts N` adds N accounts with two
+//! roles each, to try `ssoenv configure populate`.
 
 #[path = "../tests/support/mock.rs"]
 mod mock;
@@ -13,13 +14,15 @@ use std::time::Duration;
 
 use mock::{DeviceApproval, Mock};
 
-const USAGE: &str = "usage: mock [--port PORT] [--credential-lifetime SECONDS] [--token-lifetime SECONDS] [--quiet]";
+const USAGE: &str = "usage: mock [--port PORT] [--accounts N] [--page-size N] [--credential-lifetime SECONDS] [--token-lifetime SECONDS] [--quiet]";
 
 fn main() {
     let mut port = 8455u16;
     let mut quiet = false;
     let mut cred_life = None;
     let mut token_life = None;
+    let mut extra_accounts = 0;
+    let mut page_size = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = |name: &str| -> u64 {
@@ -32,6 +35,8 @@ fn main() {
             "--port" => port = u16::try_from(value("--port")).unwrap_or(0),
             "--credential-lifetime" => cred_life = Some(value("--credential-lifetime")),
             "--token-lifetime" => token_life = Some(value("--token-lifetime")),
+            "--accounts" => extra_accounts = value("--accounts"),
+            "--page-size" => page_size = Some(value("--page-size")),
             "--quiet" => quiet = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -51,6 +56,18 @@ fn main() {
         &["ReadOnly", "Admin"],
     );
     m.add_account("222222222222", "prod", "prod@example.com", &["ReadOnly"]);
+    // More accounts, for `ssoenv configure populate` and the pickers.
+    for i in 0..extra_accounts {
+        m.add_account(
+            &format!("{:012}", 300_000_000_000 + i),
+            &format!("team-{i}"),
+            "team@example.com",
+            &["ReadOnly", "Admin"],
+        );
+    }
+    if let Some(n) = page_size {
+        m.set_page_size(n as usize);
+    }
     m.set_device_approval(DeviceApproval::AfterPolls(0));
     if let Some(s) = cred_life {
         m.set_credential_lifetime(Duration::from_secs(s));

@@ -55,6 +55,13 @@ pub enum Command {
     Logout(LogoutArgs),
     /// Show cached sign-ins and credentials, offline.
     Status(StatusArgs),
+    /// List the AWS accounts the signed-in user can reach.
+    Accounts(AccountsArgs),
+    /// List the roles the signed-in user has in an account.
+    Roles(RolesArgs),
+    /// Write SSO profiles into ~/.aws/config, like `aws configure sso`, keeping every other
+    /// byte of the file. Every question has a flag, for scripts.
+    Configure(Box<ConfigureArgs>),
     /// Print the shell plugin: add `eval "$(ssoenv hook bash)"` to ~/.bashrc (see README).
     Hook(HookArgs),
     /// Trust DIR/.ssoenv (default: the current directory) so the cd hook may use its profile.
@@ -204,4 +211,135 @@ pub struct ListArgs {
     /// Mark each profile: `sso` or `-` in a second, tab-separated column.
     #[arg(long, short = 'l')]
     pub long: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AccountsArgs {
+    /// The [sso-session] to ask (default: the only one in the config, else the one of
+    /// $AWS_PROFILE or `default`).
+    #[arg(long, value_name = "NAME")]
+    pub sso_session: Option<String>,
+
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RolesArgs {
+    /// The account id (12 digits).
+    pub account: String,
+
+    /// The [sso-session] to ask (default as for `ssoenv accounts`).
+    #[arg(long, value_name = "NAME")]
+    pub sso_session: Option<String>,
+
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ConfigureArgs {
+    #[command(subcommand)]
+    pub action: Option<ConfigureAction>,
+
+    #[command(flatten)]
+    pub wizard: WizardArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigureAction {
+    /// Write only an [sso-session] section, like `aws configure sso-session`.
+    SsoSession(SessionArgs),
+    /// Write one profile per account and role the signed-in user can reach; re-running
+    /// updates them, and only profiles it generated are ever changed.
+    Populate(PopulateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SessionArgs {
+    /// The [sso-session] name (recommended); an empty name writes the legacy form.
+    #[arg(long, value_name = "NAME")]
+    pub sso_session: Option<String>,
+
+    /// The AWS access portal URL (https://…/start) or the issuer URL.
+    #[arg(long, value_name = "URL")]
+    pub sso_start_url: Option<String>,
+
+    /// The region of IAM Identity Center.
+    #[arg(long, value_name = "REGION")]
+    pub sso_region: Option<String>,
+
+    /// Comma-separated registration scopes (default sso:account:access).
+    #[arg(long, value_name = "SCOPES")]
+    pub sso_registration_scopes: Option<String>,
+
+    /// Overwrite a section of the same name that says something else.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WizardArgs {
+    #[command(flatten)]
+    pub session: SessionArgs,
+
+    /// The account to use (else picked from the accounts you can reach).
+    #[arg(long, value_name = "ID")]
+    pub sso_account_id: Option<String>,
+
+    /// The role to use (else picked from the account's roles).
+    #[arg(long, value_name = "ROLE")]
+    pub sso_role_name: Option<String>,
+
+    /// The profile's default region (empty: none).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// The profile's output format for the AWS CLI (json, yaml, yaml-stream, text, table;
+    /// empty: none).
+    #[arg(long, value_name = "FORMAT")]
+    pub output: Option<String>,
+
+    /// The profile's name (default ROLE-ACCOUNT).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Sign in with the device code flow instead of the browser redirect.
+    #[arg(long)]
+    pub use_device_code: bool,
+
+    /// Do not open a browser to sign in; only print the URL.
+    #[arg(long)]
+    pub no_browser: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PopulateArgs {
+    /// The [sso-session] whose accounts to write (default as for `ssoenv accounts`).
+    #[arg(long, value_name = "NAME")]
+    pub sso_session: Option<String>,
+
+    /// Profile names from {account_name}, {account_id}, {role_name}, {sso_session}; characters
+    /// other than letters, digits, `.`, `_` and `-` become `-`.
+    #[arg(
+        long,
+        value_name = "TEMPLATE",
+        default_value = "{account_name}.{role_name}"
+    )]
+    pub template: String,
+
+    /// The default region of the generated profiles.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Remove generated profiles whose account or role is no longer reachable.
+    #[arg(long)]
+    pub prune: bool,
+
+    /// Print the change as a diff instead of writing it.
+    #[arg(long)]
+    pub dry_run: bool,
 }

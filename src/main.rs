@@ -12,11 +12,13 @@ mod cache;
 mod cli;
 mod cmd;
 mod config;
+mod edit;
 mod env;
 mod error;
 mod http;
 mod oidc;
 mod portal;
+mod prompt;
 mod random;
 mod session;
 mod shell;
@@ -46,6 +48,9 @@ fn run(cli: cli::Cli) -> error::Result<String> {
         Some(cli::Command::Login(args)) => cmd::login::run(&args),
         Some(cli::Command::Logout(args)) => cmd::logout::run(&args),
         Some(cli::Command::Status(args)) => cmd::status::run(&args),
+        Some(cli::Command::Accounts(args)) => cmd::accounts::accounts(&args),
+        Some(cli::Command::Roles(args)) => cmd::accounts::roles(&args),
+        Some(cli::Command::Configure(args)) => cmd::configure::run(&args),
         Some(cli::Command::Hook(args)) => cmd::hook::run(args.shell),
         Some(cli::Command::Allow(args)) => cmd::allow::allow(&args),
         Some(cli::Command::Deny(args)) => cmd::allow::deny(&args),

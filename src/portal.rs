@@ -17,6 +17,39 @@ pub struct Caller<'a> {
     pub login_hint: String,
 }
 
+impl Caller<'_> {
+    /// An API error: 401 means the sign-in is gone; the rest keep their AWS name.
+    fn error(&self, e: AwsError, endpoint: &str, op: &'static str) -> Error {
+        if e.code == "UnauthorizedException" {
+            Error::LoginRequired {
+                what: self.login.clone(),
+                reason: "the SSO session has expired or was signed out".into(),
+                hint: self.login_hint.clone(),
+            }
+        } else {
+            e.into_error(endpoint, op)
+        }
+    }
+}
+
+/// A GET with the bearer token.
+fn get(
+    client: &Client,
+    endpoint: &str,
+    op: &'static str,
+    path: &str,
+    token: &str,
+) -> Result<crate::http::Reply> {
+    client.send(
+        op,
+        endpoint,
+        "GET",
+        path,
+        &[(TOKEN_HEADER, token)],
+        Body::None,
+    )
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RoleCredentialsOut {
@@ -46,28 +79,16 @@ pub fn get_role_credentials(
         encode(role_name),
         encode(account_id)
     );
-    let reply = client.send(
-        OP,
-        endpoint,
-        "GET",
-        &path,
-        &[(TOKEN_HEADER, token)],
-        Body::None,
-    )?;
+    let reply = get(client, endpoint, OP, &path, token)?;
     if reply.status != 200 {
         let e = AwsError::from_reply(&reply);
         return Err(match e.code.as_str() {
-            "UnauthorizedException" => Error::LoginRequired {
-                what: caller.login.clone(),
-                reason: "the SSO session has expired or was signed out".into(),
-                hint: caller.login_hint.clone(),
-            },
             "ForbiddenException" => Error::NoAccess {
                 role: role_name.to_string(),
                 account: account_id.to_string(),
                 profile: caller.profile.to_string(),
             },
-            _ => e.into_error(endpoint, OP),
+            _ => caller.error(e, endpoint, OP),
         });
     }
     let bad = |message: &str| Error::BadResponse {
@@ -113,4 +134,127 @@ pub fn logout(client: &Client, endpoint: &str, token: &str) -> Result<()> {
         return Err(AwsError::from_reply(&reply).into_error(endpoint, OP));
     }
     Ok(())
+}
+
+/// An account the signed-in user can reach (ListAccounts).
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    pub account_id: String,
+    #[serde(default)]
+    pub account_name: String,
+    #[serde(default)]
+    pub email_address: String,
+}
+
+/// A role of an account (ListAccountRoles).
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Role {
+    pub role_name: String,
+    pub account_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AccountsPage {
+    #[serde(default)]
+    account_list: Vec<Account>,
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RolesPage {
+    #[serde(default)]
+    role_list: Vec<Role>,
+    next_token: Option<String>,
+}
+
+/// Every page of a listing: `base` is the path with its query; `next_token` follows until
+/// the API returns none (bounded, against a server that loops).
+fn pages<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    endpoint: &str,
+    token: &str,
+    op: &'static str,
+    base: &str,
+    caller: &Caller<'_>,
+    mut take: impl FnMut(T) -> Option<String>,
+) -> Result<()> {
+    let mut next: Option<String> = None;
+    for _ in 0..10_000 {
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let mut path = format!("{base}{sep}max_result=100");
+        if let Some(t) = &next {
+            path.push_str("&next_token=");
+            path.push_str(&encode(t));
+        }
+        let reply = get(client, endpoint, op, &path, token)?;
+        if reply.status != 200 {
+            return Err(caller.error(AwsError::from_reply(&reply), endpoint, op));
+        }
+        let page: T = serde_json::from_str(&reply.body).map_err(|_| Error::BadResponse {
+            endpoint: endpoint.to_string(),
+            operation: op,
+            message: "the body is not the JSON the API returns".into(),
+        })?;
+        next = take(page).filter(|t| !t.is_empty());
+        if next.is_none() {
+            return Ok(());
+        }
+    }
+    Err(Error::BadResponse {
+        endpoint: endpoint.to_string(),
+        operation: op,
+        message: "the listing does not end".into(),
+    })
+}
+
+/// ListAccounts, all pages.
+pub fn list_accounts(
+    client: &Client,
+    endpoint: &str,
+    token: &str,
+    caller: &Caller<'_>,
+) -> Result<Vec<Account>> {
+    let mut all = Vec::new();
+    pages(
+        client,
+        endpoint,
+        token,
+        "ListAccounts",
+        "/assignment/accounts",
+        caller,
+        |p: AccountsPage| {
+            all.extend(p.account_list);
+            p.next_token
+        },
+    )?;
+    Ok(all)
+}
+
+/// ListAccountRoles, all pages.
+pub fn list_roles(
+    client: &Client,
+    endpoint: &str,
+    token: &str,
+    account_id: &str,
+    caller: &Caller<'_>,
+) -> Result<Vec<Role>> {
+    let mut all = Vec::new();
+    let base = format!("/assignment/roles?account_id={}", encode(account_id));
+    pages(
+        client,
+        endpoint,
+        token,
+        "ListAccountRoles",
+        &base,
+        caller,
+        |p: RolesPage| {
+            all.extend(p.role_list);
+            p.next_token
+        },
+    )?;
+    Ok(all)
 }

@@ -24,7 +24,12 @@ pub fn reuse_window() -> Duration {
 
 /// What to run to sign in again for this profile.
 pub fn login_hint(p: &SsoProfile) -> String {
-    if p.name == "default" {
+    if p.account_id.is_empty()
+        && let Some(s) = &p.session
+    {
+        // A session on its own (accounts, roles, configure).
+        format!("ssoenv login --sso-session {s}")
+    } else if p.name == "default" {
         "ssoenv login".to_string()
     } else {
         format!("ssoenv login {}", p.name)

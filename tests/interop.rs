@@ -20,7 +20,7 @@ c = s.get_credentials().get_frozen_credentials()
 print(json.dumps({"AccessKeyId": c.access_key, "SecretAccessKey": c.secret_key, "SessionToken": c.token}))
 "#;
 
-fn python() -> String {
+pub fn python() -> String {
     let out = Command::new("python3")
         .args(["-c", "import sys, botocore; print(sys.executable)"])
         .output()

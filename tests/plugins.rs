@@ -239,13 +239,13 @@ fn nushell_plugin_loads_the_json_record_and_hides_nulls() {
 // Interactive sessions in tmux.
 
 /// One tmux server with one window per shell, isolated by its own socket.
-struct Tmux {
+pub struct Tmux {
     socket: PathBuf,
     dir: PathBuf,
     windows: u32,
 }
 
-struct Term<'a> {
+pub struct Term<'a> {
     tmux: &'a Tmux,
     target: String,
     /// The shell's process id (for tracing).
@@ -253,7 +253,7 @@ struct Term<'a> {
 }
 
 impl Tmux {
-    fn new(dir: &Path) -> Tmux {
+    pub fn new(dir: &Path) -> Tmux {
         Tmux {
             socket: dir.join("tmux.sock"),
             dir: dir.to_path_buf(),
@@ -261,7 +261,7 @@ impl Tmux {
         }
     }
 
-    fn tmux(&self, args: &[&str]) -> String {
+    pub fn tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .arg("-S")
             .arg(&self.socket)
@@ -277,7 +277,7 @@ impl Tmux {
     }
 
     /// Starts `argv` in a new window with exactly `env`.
-    fn open(&mut self, env: &[(String, String)], argv: &[&str]) -> Term<'_> {
+    pub fn open(&mut self, env: &[(String, String)], argv: &[&str]) -> Term<'_> {
         self.windows += 1;
         let n = self.windows;
         let mut cmd = vec!["env".to_string(), "-i".to_string()];
@@ -332,14 +332,14 @@ fn sh_quote(s: &str) -> String {
 
 impl Term<'_> {
     /// Types a line and presses Enter.
-    fn line(&self, text: &str) {
+    pub fn line(&self, text: &str) {
         self.tmux
             .tmux(&["send-keys", "-t", &self.target, "-l", text]);
         self.tmux.tmux(&["send-keys", "-t", &self.target, "Enter"]);
     }
 
     /// Waits until every line typed so far ran: a builtin writes a marker file.
-    fn sync(&self) {
+    pub fn sync(&self) {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let k = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let f = self.tmux.dir.join(format!("sync-{}-{k}", self.n));
@@ -356,7 +356,7 @@ impl Term<'_> {
     }
 
     /// A variable of the shell, read through a file written by builtins.
-    fn var(&self, name: &str) -> String {
+    pub fn var(&self, name: &str) -> String {
         let f = self.tmux.dir.join(format!("var-{}-{name}", self.n));
         let _ = std::fs::remove_file(&f);
         self.line(&format!("printf '%s' \"${name}\" > {}", f.display()));
@@ -364,9 +364,27 @@ impl Term<'_> {
         std::fs::read_to_string(&f).unwrap_or_default()
     }
 
-    fn screen(&self) -> String {
+    pub fn screen(&self) -> String {
         self.tmux
             .tmux(&["capture-pane", "-p", "-J", "-S", "-500", "-t", &self.target])
+    }
+
+    /// Waits until the screen shows `text`.
+    pub fn wait_for(&self, text: &str) {
+        let t = Instant::now();
+        while !self.screen().contains(text) {
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "waited for {text:?}:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Sends tmux key names (`C-c`, `Enter`).
+    pub fn keys(&self, keys: &str) {
+        self.tmux.tmux(&["send-keys", "-t", &self.target, keys]);
     }
 
     /// Presses Enter `n` times: `n` fresh prompts.

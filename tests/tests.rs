@@ -3,6 +3,7 @@
 
 mod support;
 
+mod configure;
 mod export;
 mod faults;
 mod interop;

@@ -83,7 +83,7 @@ fn login_name(t: &Target) -> String {
     }
 }
 
-fn check_start_url(t: &Target) -> Result<()> {
+pub fn check_start_url(t: &Target) -> Result<()> {
     let u = &t.start_url;
     let host = u
         .strip_prefix("https://")
@@ -102,7 +102,7 @@ fn check_start_url(t: &Target) -> Result<()> {
     }
 }
 
-fn sign_in(client: &Client, t: &Target, args: &LoginArgs) -> Result<Token> {
+pub fn sign_in(client: &Client, t: &Target, args: &LoginArgs) -> Result<Token> {
     let device = args.use_device_code || t.session.is_none();
     let (reg, new) = if device {
         device_flow(client, t, args)?

@@ -1,7 +1,9 @@
 //! One module per subcommand. Each returns the text for stdout; `main` writes it once.
 
+pub mod accounts;
 pub mod allow;
 pub mod completions;
+pub mod configure;
 pub mod export;
 pub mod hook;
 pub mod list;

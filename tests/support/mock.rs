@@ -280,6 +280,14 @@ impl Mock {
         });
     }
 
+    pub fn remove_account(&self, id: &str) {
+        self.state().accounts.retain(|a| a.id != id);
+    }
+
+    pub fn clear_accounts(&self) {
+        self.state().accounts.clear();
+    }
+
     pub fn set_credential_lifetime(&self, d: Duration) {
         self.state().credential_lifetime = d;
     }
@@ -539,6 +547,7 @@ fn route_of(method: &str, path: &str) -> Route {
 
 fn serve(inner: &Inner, stream: TcpStream) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+    let _ = stream.set_nodelay(true);
     let mut writer = match stream.try_clone() {
         Ok(w) => w,
         Err(_) => return,

@@ -1,0 +1,124 @@
+//! Questions on the terminal for `ssoenv configure`: plain lines on stderr and stdin, so they
+//! work in any terminal, over ssh, and under a test's pseudo-terminal. Every question has a
+//! flag; without a terminal a missing answer is an error naming that flag (a default counts as
+//! an answer). Pickers filter by typed text, for people with hundreds of accounts.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use crate::error::{Error, Result};
+
+pub struct Prompter {
+    interactive: bool,
+}
+
+/// How many entries a picker shows at once.
+const SHOWN: usize = 20;
+
+impl Prompter {
+    pub fn new() -> Prompter {
+        Prompter {
+            interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn no_terminal(what: &str, flag: &str) -> Error {
+        Error::Usage(format!("{what}: no terminal to ask on; pass {flag}"))
+    }
+
+    /// One line from stdin; end of input (Ctrl-D) cancels.
+    fn line(&self, question: &str) -> Result<String> {
+        eprint!("{question}");
+        let _ = std::io::stderr().flush();
+        let mut s = String::new();
+        match std::io::stdin().lock().read_line(&mut s) {
+            Ok(0) | Err(_) => Err(Error::Other("cancelled; nothing was written".into())),
+            Ok(_) => Ok(s.trim().to_string()),
+        }
+    }
+
+    /// Asks until `check` accepts the answer; an empty answer takes the default.
+    pub fn ask(
+        &self,
+        question: &str,
+        flag: &str,
+        default: Option<&str>,
+        check: impl Fn(&str) -> Result<()>,
+    ) -> Result<String> {
+        if !self.interactive {
+            return match default {
+                Some(d) => Ok(d.to_string()),
+                None => Err(Prompter::no_terminal(question, flag)),
+            };
+        }
+        let shown = match default {
+            Some(d) if !d.is_empty() => format!("{question} [{d}]: "),
+            Some(_) => format!("{question} [none]: "),
+            None => format!("{question}: "),
+        };
+        loop {
+            let answer = self.line(&shown)?;
+            let answer = match (answer.is_empty(), default) {
+                (true, Some(d)) => d.to_string(),
+                (true, None) => continue,
+                _ => answer,
+            };
+            match check(&answer) {
+                Ok(()) => return Ok(answer),
+                Err(e) => eprintln!("  {e}"),
+            }
+        }
+    }
+
+    /// Picks one of `items` (labels); one item is taken without asking.
+    pub fn pick(&self, what: &str, flag: &str, items: &[String]) -> Result<usize> {
+        if items.len() == 1 {
+            eprintln!("Using the only {what}: {}", items[0]);
+            return Ok(0);
+        }
+        if !self.interactive {
+            return Err(Prompter::no_terminal(&format!("which {what}"), flag));
+        }
+        let mut filter = String::new();
+        loop {
+            let needle = filter.to_lowercase();
+            let matching: Vec<usize> = (0..items.len())
+                .filter(|&i| items[i].to_lowercase().contains(&needle))
+                .collect();
+            if matching.len() == 1 && !filter.is_empty() {
+                eprintln!("Using {what}: {}", items[matching[0]]);
+                return Ok(matching[0]);
+            }
+            if matching.is_empty() {
+                eprintln!("  nothing matches '{filter}'");
+                filter.clear();
+                continue;
+            }
+            eprintln!(
+                "{} {what}s{}:",
+                matching.len(),
+                if filter.is_empty() {
+                    String::new()
+                } else {
+                    format!(" matching '{filter}'")
+                }
+            );
+            for (n, &i) in matching.iter().take(SHOWN).enumerate() {
+                eprintln!("  {:>3}) {}", n + 1, items[i]);
+            }
+            if matching.len() > SHOWN {
+                eprintln!(
+                    "  ... {} more: type to narrow the list",
+                    matching.len() - SHOWN
+                );
+            }
+            let answer = self.line(&format!("Pick a {what} (number, or text to filter): "))?;
+            match answer.parse::<usize>() {
+                Ok(n) if (1..=matching.len().min(SHOWN)).contains(&n) => {
+                    eprintln!("Using {what}: {}", items[matching[n - 1]]);
+                    return Ok(matching[n - 1]);
+                }
+                _ => filter = answer,
+            }
+        }
+    }
+}
