@@ -13,7 +13,7 @@
 # `ssoenv allow`) selects a profile on cd. Sourcing this file twice adds no second hook.
 
 # Runs `ssoenv export --shell nu ARGS...` and applies its record only on success.
-def --env __ssoenv_apply [...args: string] {
+def --env --wrapped __ssoenv_apply [...args: string] {
     let r = (^ssoenv export --shell nu ...$args | complete)
     if ($r.stderr | str trim | is-not-empty) { print -e ($r.stderr | str trim) }
     if $r.exit_code == 0 and ($r.stdout | str trim | is-not-empty) {
@@ -43,9 +43,10 @@ def --env __ssoenv_check [] {
     let now = (__ssoenv_now)
     # The stamp holds "EXPIRATION RENEW_AT ID" of the credentials exported last.
     let stamp = ($env.SSOENV_STAMP? | default '')
-    let id = if ($stamp | is-not-empty) and ($stamp | path exists) {
-        open --raw $stamp | str trim | split row ' ' | get -i 2 | default ''
-    } else { '' }
+    let fields = if ($stamp | is-not-empty) and ($stamp | path exists) {
+        open --raw $stamp | str trim | split row ' '
+    } else { [] }
+    let id = if ($fields | length) > 2 { $fields | get 2 } else { '' }
     let renew_at = ($env.SSOENV_RENEW_AT? | default '0' | into int)
     # Fresh, and no other shell renewed them: nothing to do.
     if $id == ($env.SSOENV_ID? | default '') and $now < $renew_at { return }
@@ -95,7 +96,7 @@ def __ssoenv_profiles [] { ^ssoenv list | lines }
 
 # `ssoenv use PROFILE`, `ssoenv clear`, or any other subcommand of the binary.
 def --env --wrapped ssoenv [...args: string] {
-    let sub = ($args | get -i 0 | default '')
+    let sub = if ($args | is-empty) { '' } else { $args | first }
     if $sub == 'use' {
         let rest = ($args | skip 1)
         if ($rest | is-empty) { error make {msg: 'usage: ssoenv use PROFILE'} }

@@ -248,8 +248,10 @@ pub struct Tmux {
 pub struct Term<'a> {
     tmux: &'a Tmux,
     target: String,
-    /// The shell's process id (for tracing).
+    /// The window's number, for file names.
     n: u32,
+    /// Nushell speaks another language than the POSIX-like shells and fish.
+    nu: bool,
 }
 
 impl Tmux {
@@ -308,11 +310,18 @@ impl Tmux {
         } else {
             self.tmux(&["new-window", "-d", "-t", "t", "-n", &name, &line]);
         }
-        Term {
+        let term = Term {
             tmux: self,
             target: format!("t:{name}"),
             n,
+            nu: argv.last().is_some_and(|a| a.ends_with("nu"))
+                || argv.iter().any(|a| a.ends_with("/nu")),
+        };
+        // Nushell's line editor drops what is typed before it is up.
+        if term.nu {
+            term.wait_for("Startup Time");
         }
+        term
     }
 }
 
@@ -343,7 +352,11 @@ impl Term<'_> {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let k = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let f = self.tmux.dir.join(format!("sync-{}-{k}", self.n));
-        self.line(&format!("echo ok > {}", f.display()));
+        if self.nu {
+            self.line(&format!("'ok' | save -f '{}'", f.display()));
+        } else {
+            self.line(&format!("echo ok > {}", f.display()));
+        }
         let t = Instant::now();
         while !f.exists() {
             assert!(
@@ -359,7 +372,14 @@ impl Term<'_> {
     pub fn var(&self, name: &str) -> String {
         let f = self.tmux.dir.join(format!("var-{}-{name}", self.n));
         let _ = std::fs::remove_file(&f);
-        self.line(&format!("printf '%s' \"${name}\" > {}", f.display()));
+        if self.nu {
+            self.line(&format!(
+                "$env.{name}? | default '' | save -f '{}'",
+                f.display()
+            ));
+        } else {
+            self.line(&format!("printf '%s' \"${name}\" > {}", f.display()));
+        }
         self.sync();
         std::fs::read_to_string(&f).unwrap_or_default()
     }
@@ -451,8 +471,21 @@ impl Interactive {
     }
 }
 
+/// Nushell, when installed (it is not in Debian): `nu` on PATH or `SSOENV_TEST_NU`.
+fn nu_binary() -> Option<String> {
+    if let Ok(p) = std::env::var("SSOENV_TEST_NU") {
+        return Some(p);
+    }
+    let path = std::env::var("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join("nu"))
+        .find(|p| p.is_file())
+        .map(|p| p.display().to_string())
+}
+
 fn shell_argv(shell: &str) -> Vec<&'static str> {
     match shell {
+        "nu" => vec![String::leak(nu_binary().unwrap()), "--no-config-file"],
         "bash" => vec!["bash", "--norc", "--noprofile", "-i"],
         "zsh" => vec!["zsh", "-f", "-i"],
         _ => vec!["fish", "--no-config", "-i"],
@@ -461,6 +494,7 @@ fn shell_argv(shell: &str) -> Vec<&'static str> {
 
 fn load_line(shell: &str) -> &'static str {
     match shell {
+        "nu" => String::leak(format!("source '{}'", repo("shell/ssoenv.nu").display())),
         "bash" => r#"eval "$(ssoenv hook bash)""#,
         "zsh" => r#"eval "$(ssoenv hook zsh)""#,
         _ => "ssoenv hook fish | source",
@@ -536,6 +570,15 @@ fn renews_before_expiry_and_shares_renewals(shell: &str) {
 #[test]
 fn bash_renews_before_expiry_and_shares_renewals() {
     renews_before_expiry_and_shares_renewals("bash");
+}
+
+#[test]
+fn nu_renews_before_expiry_and_shares_renewals_when_nushell_is_installed() {
+    if nu_binary().is_none() {
+        eprintln!("nushell is not installed: its plugin is checked as text only");
+        return;
+    }
+    renews_before_expiry_and_shares_renewals("nu");
 }
 
 #[test]

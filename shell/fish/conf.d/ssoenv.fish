@@ -76,6 +76,8 @@ end
 
 # A trusted .ssoenv in this directory or above selects its profile; leaving it clears it.
 function __ssoenv_cd --on-variable PWD
+    # A cd inside a command substitution is not the user changing directory.
+    status --is-command-substitution; and return
     set -l d $PWD
     set -l found ''
     while true
