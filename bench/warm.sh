@@ -48,4 +48,28 @@ r = json.load(open(sys.argv[1]))["results"]
 s, t = r[0]["mean"], r[1]["mean"]
 print(f"warm ssoenv dev: {s*1e3:.3f} ms   spawn true: {t*1e3:.3f} ms   ratio: {s/t:.2f}x")
 PY
+
+# The same warm read through botocore, the SDK the AWS CLI is built on, sharing the CLI's
+# role-credential cache as the CLI does (when botocore is installed).
+py=$(command -v python3 || true)
+if [[ -n $py ]] && "$py" -c 'import botocore' 2>/dev/null; then
+  peer=$(mktemp)
+  cat >"$peer" <<'PY'
+import os, botocore.session
+from botocore.credentials import JSONFileCache
+s = botocore.session.Session(profile="dev")
+p = s.get_component("credential_provider").get_provider("sso")
+p.cache = JSONFileCache(os.path.expanduser(os.path.join("~", ".aws", "cli", "cache")))
+c = s.get_credentials().get_frozen_credentials()
+assert c.access_key == "ASIABENCH", c.access_key
+PY
+  hyperfine --warmup 3 --runs 30 -N --export-json "$json" "$bin dev" "$py $peer" >&2
+  python3 - "$json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+s, b = r[0]["mean"], r[1]["mean"]
+print(f"warm ssoenv dev: {s*1e3:.3f} ms   botocore, same files: {b*1e3:.1f} ms   ssoenv is {b/s:.0f}x faster")
+PY
+  rm -f "$peer"
+fi
 rm -f "$json"
