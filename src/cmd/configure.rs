@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::cache;
 use crate::cli::{
     ConfigureAction, ConfigureArgs, LoginArgs, PopulateArgs, SessionArgs, WizardArgs,
 };
@@ -17,7 +16,6 @@ use crate::error::{Error, Result};
 use crate::http::{self, Client, Service};
 use crate::oidc::Target;
 use crate::prompt::Prompter;
-use crate::session;
 
 /// The key that marks a profile written by `configure populate`; its value is the session.
 const GENERATED: &str = "ssoenv_generated";
@@ -274,25 +272,18 @@ fn sso_session(a: &SessionArgs) -> Result<String> {
     Ok(String::new())
 }
 
-/// A token for the login: the cached one when it has more than the CLI's window left,
-/// else a sign-in now.
+/// Signed in to the login: the cached token, or a sign-in now.
 fn signed_in(t: &Target, p: &SsoProfile, device: bool, no_browser: bool) -> Result<Portal> {
     let client = Client::new(None)?;
-    let cached = cache::read_token(t.token_key()).ok().flatten();
-    let token = match cached {
-        Some(tok) if tok.expires_at - cache::now() > session::WINDOW => tok,
-        _ => {
-            let args = LoginArgs {
-                profile: None,
-                sso_session: t.session.clone(),
-                use_device_code: device,
-                no_browser,
-                force: true,
-                timeout: 600,
-            };
-            login::sign_in(&client, t, &args)?
-        }
+    let args = LoginArgs {
+        profile: None,
+        sso_session: t.session.clone(),
+        use_device_code: device,
+        no_browser,
+        force: false,
+        timeout: 600,
     };
+    let token = login::token_for(&client, t, &args)?;
     Ok(Portal::with_token(client, p, token.access_token))
 }
 

@@ -41,19 +41,7 @@ pub fn run(args: &LoginArgs) -> Result<String> {
     };
     check_start_url(&target)?;
     let client = Client::new(profile.as_ref().and_then(|p| p.ca_bundle.as_deref()))?;
-    let now = cache::now();
-    let cached = cache::read_token(target.token_key()).ok().flatten();
-    let token = match cached {
-        Some(t) if !args.force && t.expires_at - now > session::WINDOW => {
-            eprintln!(
-                "ssoenv: already signed in to {} until {} (--force signs in again)",
-                login_name(&target),
-                cache::format_time(t.expires_at)
-            );
-            t
-        }
-        _ => sign_in(&client, &target, args)?,
-    };
+    let token = token_for(&client, &target, args)?;
     if let Some(p) = &profile {
         let _lock = session::take_lock(p.token_key());
         let creds = session::fetch_credentials(p, &client, &token)?;
@@ -64,6 +52,23 @@ pub fn run(args: &LoginArgs) -> Result<String> {
         );
     }
     Ok(String::new())
+}
+
+/// The cached token while it has more than the CLI's window left (unless `--force`), else a
+/// sign-in now.
+pub fn token_for(client: &Client, target: &Target, args: &LoginArgs) -> Result<Token> {
+    let cached = cache::read_token(target.token_key()).ok().flatten();
+    match cached {
+        Some(t) if !args.force && t.expires_at - cache::now() > session::WINDOW => {
+            eprintln!(
+                "ssoenv: already signed in to {} until {} (--force signs in again)",
+                login_name(target),
+                cache::format_time(t.expires_at)
+            );
+            Ok(t)
+        }
+        _ => sign_in(client, target, args),
+    }
 }
 
 pub fn target_of(p: &SsoProfile) -> Target {
@@ -102,7 +107,7 @@ pub fn check_start_url(t: &Target) -> Result<()> {
     }
 }
 
-pub fn sign_in(client: &Client, t: &Target, args: &LoginArgs) -> Result<Token> {
+fn sign_in(client: &Client, t: &Target, args: &LoginArgs) -> Result<Token> {
     let device = args.use_device_code || t.session.is_none();
     let (reg, new) = if device {
         device_flow(client, t, args)?
