@@ -501,6 +501,15 @@ fn load_line(shell: &str) -> &'static str {
     }
 }
 
+/// Stops the renewal timer the direnv function left running.
+fn stop_direnv_timer(it: &Interactive) {
+    let f =
+        it.s.home()
+            .join(".local/state/ssoenv/stamps/dev.direnv-timer");
+    let pid = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    Command::new("kill").arg(pid.trim()).status().unwrap();
+}
+
 /// `ssoenv use`, fresh prompts that start nothing, a second shell's renewal picked up without
 /// a request, renewal before expiry, and a renewal picked up by the other shell.
 fn renews_before_expiry_and_shares_renewals(shell: &str) {
@@ -774,6 +783,7 @@ fn direnv_loads_credentials_and_reloads_when_the_stamp_changes() {
     a.line("cd ~");
     a.prompts(1);
     assert_eq!(a.var("AWS_ACCESS_KEY_ID"), "", "direnv unloads on leaving");
+    stop_direnv_timer(&it);
 }
 
 #[test]
@@ -902,4 +912,41 @@ fn completion_scripts_offer_profile_names_from_the_config_at_tab_time() {
         "completions pwsh",
         &pwsh.replace("\"$wordToComplete*\"", "'x'"),
     );
+}
+
+#[test]
+fn direnv_alone_renews_short_lived_credentials_before_they_expire() {
+    let it = Interactive::new(Duration::from_secs(8));
+    let config = it.s.dir.path().join("xdg-config");
+    std::fs::create_dir_all(config.join("direnv/lib")).unwrap();
+    std::fs::write(
+        config.join("direnv/lib/ssoenv.sh"),
+        it.s.run(&["hook", "direnv"]).ok(),
+    )
+    .unwrap();
+    let proj = it.s.home().join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(proj.join(".envrc"), "use ssoenv dev\n").unwrap();
+    let mut env = it.env.clone();
+    env.push(("XDG_CONFIG_HOME".into(), config.display().to_string()));
+    let mut tmux = Tmux::new(it.s.dir.path());
+    let a = tmux.open(&env, &shell_argv("bash"));
+    a.line(r#"eval "$(direnv hook bash)""#);
+    a.line(&format!("cd {} && direnv allow", proj.display()));
+    a.prompts(1);
+    let c1 = a.var("AWS_ACCESS_KEY_ID");
+    assert_eq!(c1, it.last_key(), "{}", a.screen());
+    let renew_at: i64 = a.var("SSOENV_RENEW_AT").parse().unwrap();
+    let expires: i64 = a.var("SSOENV_EXPIRATION").parse().unwrap();
+    assert!(renew_at < expires);
+    while now() < renew_at + 1 {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Nobody else renews: the timer touched the stamp, and this prompt reloads and renews.
+    a.prompts(1);
+    let c2 = a.var("AWS_ACCESS_KEY_ID");
+    assert!(now() < expires, "renewed before expiry");
+    assert_ne!(c2, c1, "{}", a.screen());
+    assert_eq!(c2, it.last_key());
+    stop_direnv_timer(&it);
 }
