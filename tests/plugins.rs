@@ -950,3 +950,23 @@ fn direnv_alone_renews_short_lived_credentials_before_they_expire() {
     assert_eq!(c2, it.last_key());
     stop_direnv_timer(&it);
 }
+
+#[test]
+fn the_bash_clock_falls_back_to_seconds_arithmetic_as_on_bash_3_2() {
+    // bash 3.2 (macOS) has neither EPOCHSECONDS nor printf %()T: the plugin reads `date` once
+    // at load and counts SECONDS from there. Emulated: the variable unset, printf disabled.
+    let s = Sandbox::new();
+    let r = strict(
+        &s,
+        "bash",
+        r#"unset EPOCHSECONDS; enable -n printf; eval "$(ssoenv hook bash)"; SECONDS=0; __ssoenv_now; a=$__ssoenv_t; SECONDS=7; __ssoenv_now; echo "$a $__ssoenv_t $(date +%s)""#,
+    );
+    let v: Vec<i64> = r
+        .stdout
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert_eq!(v.len(), 3, "{}{}", r.stdout, r.stderr);
+    assert!((v[2] - v[0]).abs() <= 2, "starts at the wall clock: {v:?}");
+    assert_eq!(v[1] - v[0], 7, "advances with SECONDS: {v:?}");
+}
