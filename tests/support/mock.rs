@@ -664,6 +664,14 @@ fn handle(inner: &Inner, route: Route, req: &Request) -> Response {
             }
         }
         Route::Authorize => authorize(inner, &mut s, req),
+        // The verification page a user opens for the device code: the mock approves codes by
+        // itself (see DeviceApproval), so it only says so.
+        Route::Other if req.method == "GET" && req.path == "/device" => Response {
+            status: 200,
+            headers: vec![("Content-Type".into(), "text/html".into())],
+            body: "<html><body>Mock sign-in: the mock approves this code by itself.</body></html>"
+                .into(),
+        },
         Route::Other => {
             Response::error(route, 404, "UnknownOperationException", "Unknown operation")
         }
