@@ -745,9 +745,9 @@ fn a_trusted_ssoenv_file_selects_the_profile_on_cd_and_leaving_clears_it() {
     }
 }
 
-#[test]
-fn direnv_loads_credentials_and_reloads_when_the_stamp_changes() {
-    let it = Interactive::new(Duration::from_secs(3600));
+/// direnv's lib folder with `use_ssoenv` as install.sh puts it, and a project whose .envrc
+/// uses profile dev: the shell's environment and the project directory.
+fn direnv_setup(it: &Interactive) -> (Vec<(String, String)>, PathBuf) {
     let config = it.s.dir.path().join("xdg-config");
     std::fs::create_dir_all(config.join("direnv/lib")).unwrap();
     std::fs::write(
@@ -760,7 +760,13 @@ fn direnv_loads_credentials_and_reloads_when_the_stamp_changes() {
     std::fs::write(proj.join(".envrc"), "use ssoenv dev\n").unwrap();
     let mut env = it.env.clone();
     env.push(("XDG_CONFIG_HOME".into(), config.display().to_string()));
-    env.push(("DIRENV_LOG_FORMAT".into(), "direnv: %s".into()));
+    (env, proj)
+}
+
+#[test]
+fn direnv_loads_credentials_and_reloads_when_the_stamp_changes() {
+    let it = Interactive::new(Duration::from_secs(3600));
+    let (env, proj) = direnv_setup(&it);
     let mut tmux = Tmux::new(it.s.dir.path());
     let a = tmux.open(&env, &shell_argv("bash"));
     a.line(r#"eval "$(direnv hook bash)""#);
@@ -917,18 +923,7 @@ fn completion_scripts_offer_profile_names_from_the_config_at_tab_time() {
 #[test]
 fn direnv_alone_renews_short_lived_credentials_before_they_expire() {
     let it = Interactive::new(Duration::from_secs(8));
-    let config = it.s.dir.path().join("xdg-config");
-    std::fs::create_dir_all(config.join("direnv/lib")).unwrap();
-    std::fs::write(
-        config.join("direnv/lib/ssoenv.sh"),
-        it.s.run(&["hook", "direnv"]).ok(),
-    )
-    .unwrap();
-    let proj = it.s.home().join("proj");
-    std::fs::create_dir_all(&proj).unwrap();
-    std::fs::write(proj.join(".envrc"), "use ssoenv dev\n").unwrap();
-    let mut env = it.env.clone();
-    env.push(("XDG_CONFIG_HOME".into(), config.display().to_string()));
+    let (env, proj) = direnv_setup(&it);
     let mut tmux = Tmux::new(it.s.dir.path());
     let a = tmux.open(&env, &shell_argv("bash"));
     a.line(r#"eval "$(direnv hook bash)""#);
