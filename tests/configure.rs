@@ -49,6 +49,14 @@ const DEMO: &[&str] = &[
     "--no-browser",
 ];
 
+/// Where the demo session signs in.
+const DEMO_SESSION: [&str; 4] = [
+    "--sso-start-url",
+    "https://demo.awsapps.com/start",
+    "--sso-region",
+    "us-east-1",
+];
+
 fn wizard(s: &Sandbox, extra: &[&str]) -> Run {
     let mut args = vec!["configure"];
     args.extend_from_slice(DEMO);
@@ -219,36 +227,16 @@ fn bad_answers_are_refused_by_name_and_leave_the_file_alone() {
     }
     // `dev` exists with another role: refused unless --force.
     run(&full("dev")).fails_after_progress(1, "--force");
-    run(&[
-        "--sso-start-url",
-        "https://demo.awsapps.com/start",
-        "--sso-region",
-        "us-east-1",
-        "--sso-account-id",
-        "999999999999",
-    ])
-    .fails_after_progress(1, "999999999999");
+    run(&[&DEMO_SESSION[..], &["--sso-account-id", "999999999999"]].concat())
+        .fails_after_progress(1, "999999999999");
     assert_eq!(config(&s), before);
     // An account without roles, and no accounts at all.
     s.mock
         .add_account("333333333333", "empty", "e@example.com", &[]);
-    run(&[
-        "--sso-start-url",
-        "https://demo.awsapps.com/start",
-        "--sso-region",
-        "us-east-1",
-        "--sso-account-id",
-        "333333333333",
-    ])
-    .fails_after_progress(1, "no role");
+    run(&[&DEMO_SESSION[..], &["--sso-account-id", "333333333333"]].concat())
+        .fails_after_progress(1, "no role");
     s.mock.clear_accounts();
-    run(&[
-        "--sso-start-url",
-        "https://demo.awsapps.com/start",
-        "--sso-region",
-        "us-east-1",
-    ])
-    .fails_after_progress(1, "no AWS account");
+    run(&DEMO_SESSION).fails_after_progress(1, "no AWS account");
     assert_eq!(config(&s), before);
     // With --force the profile changes, in place, and nothing else does.
     s.mock.add_account(
@@ -331,6 +319,13 @@ fn accounts_and_roles_list_every_page() {
         "ACCOUNT       NAME    EMAIL\n111111111111  dev     dev@example.com\n222222222222  legacy  legacy@example.com\n"
     );
     assert_eq!(s.mock.count(Route::ListAccounts), 2);
+    // --debug explains, never with the token.
+    let dbg = s.run(&["accounts", "--debug"]);
+    assert!(
+        !dbg.stderr.is_empty() && !dbg.stderr.contains(ACCESS_TOKEN),
+        "{}",
+        dbg.stderr
+    );
     let v: serde_json::Value = serde_json::from_str(s.run(&["accounts", "--json"]).ok()).unwrap();
     assert_eq!(v[1]["accountName"], "legacy");
     assert_eq!(s.run(&["roles", "111111111111"]).ok(), "Admin\nReadOnly\n");

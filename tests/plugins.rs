@@ -510,23 +510,35 @@ fn stop_direnv_timer(it: &Interactive) {
     Command::new("kill").arg(pid.trim()).status().unwrap();
 }
 
+/// Starts `argv` (a `shell` session), loads the plugin and runs `ssoenv use dev`: the terminal
+/// and the exported key, which must be the server's.
+fn used_dev<'a>(
+    it: &Interactive,
+    tmux: &'a mut Tmux,
+    shell: &str,
+    argv: &[&str],
+) -> (Term<'a>, String) {
+    let t = tmux.open(&it.env, argv);
+    t.line(load_line(shell));
+    t.line("ssoenv use dev");
+    let key = t.var("AWS_ACCESS_KEY_ID");
+    assert_eq!(
+        key,
+        it.last_key(),
+        "{shell}: use exported the server's credentials\n{}",
+        t.screen()
+    );
+    assert_eq!(t.var("AWS_PROFILE"), "dev");
+    (t, key)
+}
+
 /// `ssoenv use`, fresh prompts that start nothing, a second shell's renewal picked up without
 /// a request, renewal before expiry, and a renewal picked up by the other shell.
 fn renews_before_expiry_and_shares_renewals(shell: &str) {
     // Renewal is due half-way through credentials shorter than the margin: at 6 s here.
     let it = Interactive::new(Duration::from_secs(12));
     let mut tmux = Tmux::new(it.s.dir.path());
-    let a = tmux.open(&it.env, &shell_argv(shell));
-    a.line(load_line(shell));
-    a.line("ssoenv use dev");
-    let c1 = a.var("AWS_ACCESS_KEY_ID");
-    assert_eq!(
-        c1,
-        it.last_key(),
-        "{shell}: use exported the server's credentials\n{}",
-        a.screen()
-    );
-    assert_eq!(a.var("AWS_PROFILE"), "dev");
+    let (a, c1) = used_dev(&it, &mut tmux, shell, &shell_argv(shell));
 
     // Fresh prompts start no process.
     let before = it.starts();
@@ -541,11 +553,7 @@ fn renews_before_expiry_and_shares_renewals(shell: &str) {
     // prompt, from the cache.
     let tmux2 = &mut Tmux::new(&it.s.dir.path().join("second"));
     std::fs::create_dir_all(it.s.dir.path().join("second")).unwrap();
-    let b = tmux2.open(&it.env, &shell_argv(shell));
-    b.line(load_line(shell));
-    b.line("ssoenv use dev");
-    let c2 = b.var("AWS_ACCESS_KEY_ID");
-    assert_eq!(c2, it.last_key());
+    let (b, c2) = used_dev(&it, tmux2, shell, &shell_argv(shell));
     assert_ne!(c1, c2);
     it.s.mock.clear_requests();
     a.prompts(1);
@@ -604,11 +612,7 @@ fn fish_renews_before_expiry_and_shares_renewals() {
 fn failing_renewal_warns_once_then_unsets(shell: &str) {
     let it = Interactive::new(Duration::from_secs(6));
     let mut tmux = Tmux::new(it.s.dir.path());
-    let a = tmux.open(&it.env, &shell_argv(shell));
-    a.line(load_line(shell));
-    a.line("ssoenv use dev");
-    let c1 = a.var("AWS_ACCESS_KEY_ID");
-    assert_eq!(c1, it.last_key());
+    let (a, c1) = used_dev(&it, &mut tmux, shell, &shell_argv(shell));
     it.s.mock.fault_always(
         Route::GetRoleCredentials,
         Fault::Status {
@@ -678,10 +682,7 @@ fn traced_prompts_start_nothing(shell: &str) {
     let t = trace.display().to_string();
     argv.push(&t);
     argv.extend(shell_argv(shell));
-    let a = tmux.open(&it.env, &argv);
-    a.line(load_line(shell));
-    a.line("ssoenv use dev");
-    assert_eq!(a.var("AWS_PROFILE"), "dev");
+    let (a, _) = used_dev(&it, &mut tmux, shell, &argv);
     let count = || {
         std::fs::read_to_string(&trace)
             .unwrap_or_default()
