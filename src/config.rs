@@ -1,63 +1,85 @@
-//! Reads the AWS CLI's config file and resolves a profile into a typed [`SsoProfile`].
+//! Resolves profiles and sso-sessions from the AWS CLI's config file, as botocore does.
 //!
-//! The parser follows the rules of the CLI's own (Python `configparser` with the CLI's tweaks):
-//! `[default]`, `[profile NAME]`, `[sso-session NAME]`, `[services NAME]`; full-line comments
-//! with `#` or `;`; `key = value` or `key: value` (keys are case-insensitive, values trimmed);
-//! indented lines continue the previous key and form nested values (`s3 =` then
-//! `  max_concurrent_requests = 10`). Nested values are kept for `[services]` endpoint lookups
-//! and ignored elsewhere. Everything here is a pure function over text, except [`load`].
+//! The file is read by [`crate::ini`] (configparser's and botocore's rules); this module
+//! builds botocore's maps on top: profiles (`[default]`, `[profile NAME]`), sso-sessions and
+//! services sections, each with `[DEFAULT]`'s keys inherited, the last section of a name
+//! counting whole. Resolution follows botocore's SSO credential provider: a profile is an
+//! SSO profile when it has `sso_account_id` or `sso_role_name`; a profile naming an
+//! `sso_session` (even an empty one) must find it, and every key the session sets must equal
+//! the profile's own if it has one; the session must carry `sso_start_url` and `sso_region`.
+//! Beyond botocore, ssoenv refuses empty required values and region names that are not host
+//! labels (botocore's own region check when it creates a client) before anything goes over
+//! the network.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::ini::{self, SectionKind, Value};
 
-/// One `key = value` line, with its nested `sub = value` lines if the value was empty.
-#[derive(Debug, Clone, Default)]
-pub struct Entry {
-    pub value: String,
-    pub nested: Vec<(String, String)>,
-}
+/// The scope an sso-session registers for when it names none.
+pub const DEFAULT_SCOPE: &str = "sso:account:access";
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum SectionKind {
-    Profile,
-    SsoSession,
-    Services,
-    /// Any other header: kept so its keys do not leak into a neighbour, otherwise ignored.
-    Other,
-}
-
+/// A profile, sso-session or services section as botocore sees it.
 #[derive(Debug, Clone)]
 pub struct Section {
-    pub kind: SectionKind,
     pub name: String,
-    pub keys: BTreeMap<String, Entry>,
+    /// The header as written (`profile 'my dev'`), for messages.
+    pub header: String,
+    /// Its keys, with the `[DEFAULT]` keys it does not set itself.
+    pub keys: Vec<(String, Value)>,
 }
 
 impl Section {
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.keys
-            .get(key)
-            .map(|e| e.value.as_str())
-            .filter(|v| !v.is_empty())
+    /// A key's value as written (nested values are not text), empty or not.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.value(key).and_then(Value::text)
     }
 
-    fn header(&self) -> String {
-        match self.kind {
-            SectionKind::Profile if self.name == "default" => "default".to_string(),
-            SectionKind::Profile => format!("profile {}", self.name),
-            SectionKind::SsoSession => format!("sso-session {}", self.name),
-            SectionKind::Services => format!("services {}", self.name),
-            SectionKind::Other => self.name.clone(),
+    /// A key's value when it is non-empty text.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.text(key).filter(|v| !v.is_empty())
+    }
+
+    pub fn value(&self, key: &str) -> Option<&Value> {
+        self.keys.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.value(key).is_some()
+    }
+}
+
+/// Sections of one kind in botocore's order (first appearance), by name.
+#[derive(Debug, Clone, Default)]
+struct Named {
+    list: Vec<Section>,
+    at: HashMap<String, usize>,
+}
+
+impl Named {
+    /// A later section of the same name replaces the earlier one, keeping its place.
+    fn put(&mut self, s: Section) {
+        match self.at.get(&s.name) {
+            Some(&i) => self.list[i] = s,
+            None => {
+                self.at.insert(s.name.clone(), self.list.len());
+                self.list.push(s);
+            }
         }
+    }
+
+    fn get(&self, name: &str) -> Option<&Section> {
+        self.at.get(name).map(|&i| &self.list[i])
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub path: PathBuf,
-    pub sections: Vec<Section>,
+    profiles: Named,
+    sessions: Named,
+    services: Named,
 }
 
 /// The SSO settings a profile resolves to.
@@ -88,8 +110,8 @@ impl SsoProfile {
     /// How a user names this login in messages: `sso-session NAME` or the start URL.
     pub fn login_name(&self) -> String {
         match &self.session {
-            Some(s) => format!("sso-session '{s}'"),
-            None => self.start_url.clone(),
+            Some(s) => format!("sso-session '{}'", ini::visible(s)),
+            None => ini::visible(&self.start_url),
         }
     }
 }
@@ -103,236 +125,332 @@ pub struct SsoSession {
     pub scopes: Vec<String>,
 }
 
-/// `AWS_CONFIG_FILE`, else `~/.aws/config`.
+/// `AWS_CONFIG_FILE` (with `$VAR`s and `~` expanded, as botocore does), else `~/.aws/config`.
 pub fn config_path() -> PathBuf {
-    match std::env::var_os("AWS_CONFIG_FILE") {
-        Some(p) if !p.is_empty() => expand_tilde(Path::new(&p)),
+    match std::env::var("AWS_CONFIG_FILE") {
+        Ok(p) if !p.is_empty() => PathBuf::from(expand_user(&expand_vars(&p))),
         _ => crate::cache::home().join(".aws").join("config"),
     }
 }
 
-fn expand_tilde(p: &Path) -> PathBuf {
-    match p.strip_prefix("~") {
-        Ok(rest) => crate::cache::home().join(rest),
-        Err(_) => p.to_path_buf(),
+/// Python's `os.path.expandvars`: `$NAME` and `${NAME}` with a variable that is set are
+/// replaced; anything else stays as written.
+fn expand_vars(path: &str) -> String {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, len) = if let Some(inner) = after.strip_prefix('{') {
+            match inner.find('}') {
+                Some(end) => (&inner[..end], end + 2),
+                None => ("", 0),
+            }
+        } else {
+            let end = after.find(|c: char| !word(c)).unwrap_or(after.len());
+            (&after[..end], end)
+        };
+        match std::env::var(name) {
+            Ok(v) if len > 0 && !name.is_empty() => {
+                out.push_str(&v);
+                rest = &after[len..];
+            }
+            _ => {
+                out.push('$');
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
+    out
+}
+
+/// Python's `os.path.expanduser`: `~` and `~/…` are the home directory, `~user/…` that
+/// user's home; anything else stays as written.
+fn expand_user(path: &str) -> String {
+    let Some(rest) = path.strip_prefix('~') else {
+        return path.to_string();
+    };
+    let (user, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let home = if user.is_empty() {
+        Some(crate::cache::home())
+    } else {
+        user_home(user)
+    };
+    match home {
+        Some(h) => {
+            let h = h.to_string_lossy();
+            let joined = format!("{}{tail}", h.trim_end_matches('/'));
+            if joined.is_empty() {
+                "/".into()
+            } else {
+                joined
+            }
+        }
+        None => path.to_string(),
+    }
+}
+
+/// A user's home directory from the password database.
+#[cfg(unix)]
+fn user_home(user: &str) -> Option<PathBuf> {
+    use std::ffi::{CStr, CString};
+    use std::os::unix::ffi::OsStrExt;
+    let name = CString::new(user).ok()?;
+    let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    // SAFETY: getpwnam_r writes only into `pwd` and `buf`, both alive and sized as passed;
+    // the strings it points to live in `buf`, which outlives their use below.
+    unsafe {
+        let mut pwd: libc::passwd = std::mem::zeroed();
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        let rc = libc::getpwnam_r(
+            name.as_ptr(),
+            &mut pwd,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut found,
+        );
+        if rc != 0 || found.is_null() || pwd.pw_dir.is_null() {
+            return None;
+        }
+        let dir = CStr::from_ptr(pwd.pw_dir);
+        Some(PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())))
+    }
+}
+
+#[cfg(not(unix))]
+fn user_home(_user: &str) -> Option<PathBuf> {
+    None
 }
 
 /// Reads and parses the config file.
 pub fn load() -> Result<Config> {
     let path = config_path();
-    let text = match std::fs::read(&path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Error::ConfigMissing { path });
         }
         Err(e) => return Err(Error::io(path, "read", e)),
     };
-    parse(&text, path)
+    let text = utf8(&bytes, &path)?;
+    parse(text, path)
 }
 
-/// Parses config text. Lines before the first section and continuation lines without a key
-/// are ignored, as the CLI does; a line that is nothing recognisable is an error naming it.
+/// The file's text, or an error naming the line of the first byte that is not UTF-8
+/// (botocore refuses such a file whole).
+pub fn utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let before = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+        let breaks = ini::split_lines(before)
+            .iter()
+            .filter(|l| !l.end.is_empty())
+            .count();
+        Error::ConfigSyntax {
+            path: path.to_path_buf(),
+            line: breaks + 1,
+            message: "this line is not UTF-8 text; save the file as UTF-8".into(),
+        }
+    })
+}
+
+/// Parses config text into botocore's profiles, sso-sessions and services.
 pub fn parse(text: &str, path: PathBuf) -> Result<Config> {
-    let mut sections: Vec<Section> = Vec::new();
-    // Index into `sections` of the section being filled, and the key that nested lines extend.
-    let mut current: Option<usize> = None;
-    let mut last_key: Option<String> = None;
-    for (i, raw) in text.lines().enumerate() {
-        let n = i + 1;
-        let line = raw.strip_prefix('\u{feff}').unwrap_or(raw);
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+    let parsed = ini::parse(text).map_err(|e| Error::ConfigSyntax {
+        path: path.clone(),
+        line: e.line,
+        message: e.message,
+    })?;
+    let mut cfg = Config {
+        path,
+        profiles: Named::default(),
+        sessions: Named::default(),
+        services: Named::default(),
+    };
+    for s in &parsed.sections {
+        let Some((kind, name)) = ini::identify(&s.name) else {
             continue;
-        }
-        let indented = line.starts_with([' ', '\t']);
-        if indented && current.is_some() && last_key.is_some() {
-            // A continuation: a nested `key = value`, or a bare continuation line.
-            if let (Some(idx), Some(key)) = (current, &last_key)
-                && let Some(entry) = sections[idx].keys.get_mut(key)
-                && let Some((k, v)) = split_key(trimmed)
-            {
-                entry.nested.push((k, v));
-            }
-            continue;
-        }
-        if trimmed.starts_with('[') {
-            let Some(inner) = trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']')) else {
-                return Err(Error::ConfigSyntax {
-                    path,
-                    line: n,
-                    message: format!("section header without closing ']': {trimmed}"),
-                });
-            };
-            let (kind, name) = classify(inner.trim());
-            last_key = None;
-            // Repeated sections merge, later keys winning.
-            if let Some(idx) = sections
-                .iter()
-                .position(|s| s.kind == kind && s.name == name)
-            {
-                current = Some(idx);
-            } else {
-                sections.push(Section {
-                    kind,
-                    name,
-                    keys: BTreeMap::new(),
-                });
-                current = Some(sections.len() - 1);
-            }
-            continue;
-        }
-        let Some(idx) = current else {
-            // Keys before any section: configparser refuses the file; the CLI then fails.
-            return Err(Error::ConfigSyntax {
-                path,
-                line: n,
-                message: "key outside of any [section]".to_string(),
-            });
         };
-        let Some((key, value)) = split_key(trimmed) else {
-            return Err(Error::ConfigSyntax {
-                path,
-                line: n,
-                message: format!(
-                    "expected `key = value`, a [section] or a comment, found {:?}",
-                    clip(trimmed)
-                ),
-            });
+        let section = Section {
+            name,
+            header: s.name.clone(),
+            keys: parsed.effective(s),
         };
-        sections[idx].keys.insert(
-            key.clone(),
-            Entry {
-                value,
-                nested: Vec::new(),
-            },
-        );
-        last_key = Some(key);
+        match kind {
+            SectionKind::Profile => cfg.profiles.put(section),
+            SectionKind::SsoSession => cfg.sessions.put(section),
+            SectionKind::Services => cfg.services.put(section),
+        }
     }
-    Ok(Config { path, sections })
+    Ok(cfg)
 }
 
-fn clip(s: &str) -> String {
-    s.chars().take(40).collect()
+/// A region as botocore accepts one when it creates a client: a host label of letters,
+/// digits and inner hyphens, not all digits. It goes into a host name, so nothing else may
+/// pass. (botocore also lets an empty region through; ssoenv treats that as no region.)
+pub fn check_region(region: &str) -> std::result::Result<(), &'static str> {
+    let b = region.as_bytes();
+    let inner = |c: &u8| c.is_ascii_alphanumeric() || *c == b'-';
+    let ok = !b.is_empty()
+        && b.len() <= 63
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+        && b.iter().all(inner)
+        && !b.iter().all(u8::is_ascii_digit);
+    if ok {
+        Ok(())
+    } else {
+        Err("not a region name (like us-east-1)")
+    }
 }
 
-fn split_key(line: &str) -> Option<(String, String)> {
-    let at = line.find(['=', ':'])?;
-    let key = line[..at].trim();
-    if key.is_empty() {
-        return None;
-    }
-    Some((key.to_ascii_lowercase(), line[at + 1..].trim().to_string()))
-}
-
-fn classify(header: &str) -> (SectionKind, String) {
-    if header == "default" {
-        return (SectionKind::Profile, "default".to_string());
-    }
-    for (prefix, kind) in [
-        ("profile", SectionKind::Profile),
-        ("sso-session", SectionKind::SsoSession),
-        ("services", SectionKind::Services),
-    ] {
-        if let Some(rest) = header.strip_prefix(prefix)
-            && rest.starts_with([' ', '\t'])
+/// A start URL (or issuer URL) ssoenv can sign in to: https with a host.
+pub fn check_start_url(url: &str) -> std::result::Result<(), &'static str> {
+    let host = url
+        .strip_prefix("https://")
+        .map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+    match host {
+        Some(h)
+            if !h.is_empty() && !url.contains(|c: char| c.is_whitespace() || c.is_control()) =>
         {
-            return (kind, rest.trim().to_string());
+            Ok(())
         }
+        _ => Err("not an https:// URL"),
     }
-    (SectionKind::Other, header.to_string())
+}
+
+/// `sso_registration_scopes` as the AWS CLI reads it: comma-separated, blanks dropped.
+pub fn parse_scopes(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 impl Config {
-    pub fn section(&self, kind: SectionKind, name: &str) -> Option<&Section> {
-        self.sections
-            .iter()
-            .find(|s| s.kind == kind && s.name == name)
+    pub fn profile(&self, name: &str) -> Option<&Section> {
+        self.profiles.get(name)
     }
 
-    /// Profile names in file order.
+    pub fn services(&self, name: &str) -> Option<&Section> {
+        self.services.get(name)
+    }
+
+    /// Profiles in botocore's order (where each name first appears).
     pub fn profiles(&self) -> impl Iterator<Item = &Section> {
-        self.sections
-            .iter()
-            .filter(|s| s.kind == SectionKind::Profile)
+        self.profiles.list.iter()
     }
 
     pub fn sso_sessions(&self) -> impl Iterator<Item = &Section> {
-        self.sections
-            .iter()
-            .filter(|s| s.kind == SectionKind::SsoSession)
+        self.sessions.list.iter()
     }
 
-    /// Whether a profile section carries SSO settings.
+    /// Whether a profile carries SSO settings (for `list --sso` and `status`).
     pub fn is_sso(section: &Section) -> bool {
-        section.get("sso_session").is_some() || section.get("sso_start_url").is_some()
+        [
+            "sso_account_id",
+            "sso_role_name",
+            "sso_session",
+            "sso_start_url",
+        ]
+        .iter()
+        .any(|k| section.has(k))
     }
 
     /// Resolves a profile to its SSO settings, with errors naming the file and key at fault.
     pub fn resolve(&self, name: &str) -> Result<SsoProfile> {
         let path = &self.path;
-        let Some(p) = self.section(SectionKind::Profile, name) else {
+        let Some(p) = self.profile(name) else {
             return Err(Error::ProfileNotFound {
                 profile: name.to_string(),
                 path: path.clone(),
                 close: self.close_names(name),
             });
         };
-        let header = p.header();
-        let need = |key: &'static str| -> Result<String> {
-            p.get(key).map(str::to_string).ok_or(Error::MissingKey {
-                section: header.clone(),
-                key,
-                path: path.clone(),
-            })
-        };
-        let (start_url, sso_region, session, scopes) = if let Some(sname) = p.get("sso_session") {
-            let s = self.session(sname).map_err(|e| match e {
-                Error::SessionNotFound { session, path, .. } => Error::SessionNotFound {
-                    session,
-                    profile: name.to_string(),
-                    path,
-                },
-                other => other,
-            })?;
-            // Legacy keys may stand beside sso_session only if they agree.
-            for (key, value) in [("sso_start_url", &s.start_url), ("sso_region", &s.region)] {
-                if let Some(v) = p.get(key)
-                    && v != value
-                {
-                    return Err(Error::Conflict {
-                        profile: name.to_string(),
-                        key,
-                        session: s.name.clone(),
-                        path: path.clone(),
-                    });
-                }
-            }
-            (s.start_url, s.region, Some(s.name), s.scopes)
-        } else if p.get("sso_start_url").is_some() || p.get("sso_account_id").is_some() {
-            (
-                need("sso_start_url")?,
-                need("sso_region")?,
-                None,
-                Vec::new(),
-            )
-        } else {
+        if !p.has("sso_account_id") && !p.has("sso_role_name") {
             return Err(Error::NotSso {
                 profile: name.to_string(),
                 path: path.clone(),
             });
+        }
+        // The profile's keys, with its session's merged in.
+        let mut merged: Vec<(&str, &Value)> = p.keys.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let mut session = None;
+        if let Some(sname) = p.text("sso_session") {
+            let Some(s) = self.sessions.get(sname) else {
+                return Err(Error::SessionNotFound {
+                    session: sname.to_string(),
+                    profile: Some(name.to_string()),
+                    path: path.clone(),
+                });
+            };
+            for (key, value) in &s.keys {
+                match merged.iter().find(|(k, _)| k == key) {
+                    Some((_, mine)) if *mine != value => {
+                        return Err(Error::Conflict {
+                            profile: name.to_string(),
+                            key: key.clone(),
+                            session: s.name.clone(),
+                            path: path.clone(),
+                        });
+                    }
+                    Some(_) => {}
+                    None => merged.push((key, value)),
+                }
+            }
+            // The token comes from the session alone.
+            self.session_required(s)?;
+            session = Some(s);
+        }
+        let get = |key: &str| {
+            merged
+                .iter()
+                .find(|(k, _)| *k == key)
+                .and_then(|(_, v)| v.text())
+                .filter(|v| !v.is_empty())
         };
-        let account_id = need("sso_account_id")?;
-        let role_name = need("sso_role_name")?;
-        check_region(&header, "sso_region", &sso_region)?;
-        let services = p
-            .get("services")
-            .and_then(|s| self.section(SectionKind::Services, s));
-        let from_services = |service: &str| {
-            services
-                .and_then(|s| s.keys.get(service))
-                .and_then(|e| e.nested.iter().find(|(k, _)| k == "endpoint_url"))
-                .map(|(_, v)| v.clone())
+        let missing: Vec<&str> = [
+            "sso_start_url",
+            "sso_region",
+            "sso_account_id",
+            "sso_role_name",
+        ]
+        .into_iter()
+        .filter(|k| get(k).is_none())
+        .collect();
+        if !missing.is_empty() {
+            return Err(Error::MissingKey {
+                section: p.header.clone(),
+                key: missing.join(", "),
+                path: path.clone(),
+            });
+        }
+        let value = |key: &str| get(key).unwrap_or_default().to_string();
+        let sso_region = value("sso_region");
+        let region = p.get("region").map(str::to_string);
+        for (key, v) in [
+            ("sso_region", Some(&sso_region)),
+            ("region", region.as_ref()),
+        ] {
+            if let Some(v) = v {
+                check_region(v).map_err(|why| Error::BadValue {
+                    section: p.header.clone(),
+                    key,
+                    value: v.clone(),
+                    why,
+                })?;
+            }
+        }
+        let services = p.get("services").and_then(|s| self.services(s));
+        let from_services = |service: &str| match services.and_then(|s| s.value(service)) {
+            Some(Value::Nested(n)) => n
+                .iter()
+                .find(|(k, _)| k == "endpoint_url")
+                .map(|(_, v)| v.clone()),
+            _ => None,
         };
         let global = p.get("endpoint_url").map(str::to_string);
         let ignore = p
@@ -348,53 +466,66 @@ impl Config {
         };
         Ok(SsoProfile {
             name: name.to_string(),
-            start_url,
+            start_url: value("sso_start_url"),
             sso_region,
-            account_id,
-            role_name,
-            session,
-            scopes,
-            region: p.get("region").map(str::to_string),
+            account_id: value("sso_account_id"),
+            role_name: value("sso_role_name"),
+            session: session.map(|s| s.name.clone()),
+            scopes: session
+                .and_then(|s| s.get("sso_registration_scopes"))
+                .map(parse_scopes)
+                .unwrap_or_default(),
+            region,
             portal_endpoint,
             oidc_endpoint,
             ca_bundle: p.get("ca_bundle").map(str::to_string),
         })
     }
 
+    /// An sso-session's start URL and region, which its token is fetched with.
+    fn session_required(&self, s: &Section) -> Result<(String, String)> {
+        let missing: Vec<&str> = ["sso_start_url", "sso_region"]
+            .into_iter()
+            .filter(|k| s.get(k).is_none())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::MissingKey {
+                section: s.header.clone(),
+                key: missing.join(", "),
+                path: self.path.clone(),
+            });
+        }
+        let region = s.get("sso_region").unwrap_or_default().to_string();
+        check_region(&region).map_err(|why| Error::BadValue {
+            section: s.header.clone(),
+            key: "sso_region",
+            value: region.clone(),
+            why,
+        })?;
+        Ok((
+            s.get("sso_start_url").unwrap_or_default().to_string(),
+            region,
+        ))
+    }
+
     /// Resolves an `[sso-session NAME]` section.
     pub fn session(&self, name: &str) -> Result<SsoSession> {
-        let Some(s) = self.section(SectionKind::SsoSession, name) else {
+        let Some(s) = self.sessions.get(name) else {
             return Err(Error::SessionNotFound {
                 session: name.to_string(),
-                profile: String::new(),
+                profile: None,
                 path: self.path.clone(),
             });
         };
-        let header = s.header();
-        let need = |key: &'static str| -> Result<String> {
-            s.get(key).map(str::to_string).ok_or(Error::MissingKey {
-                section: header.clone(),
-                key,
-                path: self.path.clone(),
-            })
-        };
-        let start_url = need("sso_start_url")?;
-        let region = need("sso_region")?;
-        check_region(&header, "sso_region", &region)?;
-        let scopes = s
-            .get("sso_registration_scopes")
-            .map(|v| {
-                v.split(',')
-                    .map(|x| x.trim().to_string())
-                    .filter(|x| !x.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let (start_url, region) = self.session_required(s)?;
         Ok(SsoSession {
             name: name.to_string(),
             start_url,
             region,
-            scopes,
+            scopes: s
+                .get("sso_registration_scopes")
+                .map(parse_scopes)
+                .unwrap_or_default(),
         })
     }
 
@@ -411,24 +542,6 @@ impl Config {
             .take(3)
             .map(|(_, n)| n.to_string())
             .collect()
-    }
-}
-
-/// A region goes into a host name: refuse anything that is not one.
-fn check_region(section: &str, key: &'static str, value: &str) -> Result<()> {
-    let ok = !value.is_empty()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::BadValue {
-            section: section.to_string(),
-            key,
-            value: value.to_string(),
-            why: "not a region name (like us-east-1)",
-        })
     }
 }
 
@@ -532,12 +645,12 @@ cli_legacy_plugin_path = /x
     #[test]
     fn nested_values_and_unknown_sections_do_not_leak_keys() {
         let c = cfg(REAL);
-        let d = c.section(SectionKind::Profile, "default").unwrap();
+        let d = c.profile("default").unwrap();
         assert_eq!(d.get("region"), Some("eu-west-1"));
         assert!(d.get("max_concurrent_requests").is_none());
-        assert_eq!(d.keys["s3"].nested.len(), 2);
+        assert!(matches!(d.value("s3"), Some(Value::Nested(n)) if n.len() == 2));
         assert!(
-            c.section(SectionKind::Profile, "static")
+            c.profile("static")
                 .unwrap()
                 .get("cli_legacy_plugin_path")
                 .is_none()
@@ -570,7 +683,7 @@ cli_legacy_plugin_path = /x
 
     #[test]
     fn session_without_region_names_the_key() {
-        let e = cfg("[profile a]\nsso_session = s\n[sso-session s]\nsso_start_url = https://x\n")
+        let e = cfg("[profile a]\nsso_session = s\nsso_account_id = 1\nsso_role_name = r\n[sso-session s]\nsso_start_url = https://x\n")
             .resolve("a")
             .unwrap_err()
             .to_string();
@@ -614,5 +727,89 @@ cli_legacy_plugin_path = /x
             .unwrap_err()
             .to_string();
         assert!(e.contains("not a region"), "{e}");
+    }
+
+    #[test]
+    fn regions_are_host_labels_as_botocore_checks_them() {
+        for ok in [
+            "us-east-1",
+            "US-EAST-1",
+            "us-gov-west-1",
+            "eusc-de-east-1",
+            "x",
+        ] {
+            check_region(ok).unwrap();
+        }
+        let long = "a".repeat(64);
+        for bad in [
+            "",
+            "-us",
+            "us-",
+            "us_east_1",
+            "us-east-1.evil.com/",
+            "us east",
+            long.as_str(),
+        ] {
+            assert!(check_region(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn start_urls_are_https_with_a_host() {
+        check_start_url("https://corp.awsapps.com/start").unwrap();
+        check_start_url("https://identitycenter.amazonaws.com/ssoins-1234").unwrap();
+        for bad in [
+            "http://corp.awsapps.com/start",
+            "corp.awsapps.com",
+            "https://",
+            "https://a b.com",
+            "https://a\n",
+        ] {
+            assert!(check_start_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn scopes_are_comma_separated_without_blanks() {
+        assert_eq!(parse_scopes(" a , ,b,"), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn config_file_paths_expand_variables_and_home_as_botocore_does() {
+        // SAFETY of set_var: unit tests in this module do not read these variables elsewhere.
+        unsafe { std::env::set_var("SSOENV_TEST_DIR", "/d") };
+        assert_eq!(
+            expand_vars("$SSOENV_TEST_DIR/x/${SSOENV_TEST_DIR}"),
+            "/d/x//d"
+        );
+        assert_eq!(expand_vars("$NOPE_NOT_SET/$/${x"), "$NOPE_NOT_SET/$/${x");
+        assert_eq!(expand_user("~root/x"), "/root/x");
+        assert_eq!(expand_user("~no-such-user-here/x"), "~no-such-user-here/x");
+        assert_eq!(expand_user("a~"), "a~");
+    }
+
+    #[test]
+    fn botocore_resolution_rules() {
+        // An empty sso_session still names a session.
+        let e = cfg("[profile a]\nsso_session =\nsso_start_url = https://x\nsso_region = us-east-1\nsso_account_id = 1\nsso_role_name = r\n")
+            .resolve("a").unwrap_err().to_string();
+        assert!(e.contains("names sso_session ''"), "{e}");
+        // Any key the session sets must agree with the profile's.
+        let e = cfg("[profile a]\nsso_session = s\nsso_registration_scopes = x\nsso_account_id = 1\nsso_role_name = r\n[sso-session s]\nsso_start_url = https://x\nsso_region = us-east-1\nsso_registration_scopes = y\n")
+            .resolve("a").unwrap_err().to_string();
+        assert!(e.contains("sso_registration_scopes"), "{e}");
+        // [DEFAULT] is inherited; the last section of a name counts whole; quoted names.
+        let c = cfg(
+            "[DEFAULT]\nsso_region = eu-west-1\n[profile 'my dev']\nsso_start_url = https://x\nsso_account_id = 1\nsso_role_name = r\n[default]\nregion = a\n[profile default]\nregion = b\n",
+        );
+        let p = c.resolve("my dev").unwrap();
+        assert_eq!(p.sso_region, "eu-west-1");
+        let names: Vec<&str> = c.profiles().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["my dev", "default"]);
+        assert_eq!(c.profile("default").unwrap().get("region"), Some("b"));
+        // Only sso_account_id or sso_role_name make an SSO profile.
+        let e = cfg("[profile a]\nsso_session = s\n[sso-session s]\nsso_start_url = https://x\nsso_region = us-east-1\n")
+            .resolve("a").unwrap_err().to_string();
+        assert!(e.contains("not an SSO profile"), "{e}");
     }
 }

@@ -6,6 +6,8 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+use crate::ini::visible;
+
 /// Exit codes, documented in `--help` and README.
 pub mod exit {
     /// Success, including "nothing to do".
@@ -45,21 +47,22 @@ pub enum Error {
         profile: String,
         path: PathBuf,
     },
+    /// An sso-session that is not in the config: named by a profile, or by `--sso-session`.
     SessionNotFound {
         session: String,
-        profile: String,
+        profile: Option<String>,
         path: PathBuf,
     },
-    /// A key a section needs is missing or empty.
+    /// Keys a section needs are missing or empty (`sso_start_url, sso_region`).
     MissingKey {
         section: String,
-        key: &'static str,
+        key: String,
         path: PathBuf,
     },
-    /// Legacy keys in a profile disagree with its sso-session section.
+    /// A key in a profile disagrees with the same key in its sso-session section.
     Conflict {
         profile: String,
-        key: &'static str,
+        key: String,
         session: String,
         path: PathBuf,
     },
@@ -162,29 +165,50 @@ impl fmt::Display for Error {
                 path,
                 close,
             } => {
-                write!(f, "profile '{profile}' not found in {}", path.display())?;
+                write!(
+                    f,
+                    "profile '{}' not found in {}",
+                    visible(profile),
+                    path.display()
+                )?;
                 if !close.is_empty() {
+                    let close: Vec<String> = close.iter().map(|c| visible(c)).collect();
                     write!(f, " (did you mean {}?)", close.join(", "))?;
                 }
                 Ok(())
             }
             Error::NotSso { profile, path } => write!(
                 f,
-                "profile '{profile}' in {} is not an SSO profile (it has neither sso_session nor sso_start_url)",
+                "profile '{}' in {} is not an SSO profile (it has neither sso_account_id nor sso_role_name)",
+                visible(profile),
                 path.display()
             ),
             Error::SessionNotFound {
                 session,
                 profile,
                 path,
-            } => write!(
+            } => {
+                let session = visible(session);
+                match profile {
+                    Some(p) => write!(
+                        f,
+                        "profile '{}' names sso_session '{session}', but {} has no [sso-session {session}] section",
+                        visible(p),
+                        path.display()
+                    ),
+                    None => write!(
+                        f,
+                        "{} has no [sso-session {session}] section (add one with `ssoenv configure sso-session`)",
+                        path.display()
+                    ),
+                }
+            }
+            Error::MissingKey { section, key, path } => write!(
                 f,
-                "profile '{profile}' names sso_session '{session}', but {} has no [sso-session {session}] section",
+                "[{}] in {} has no {key}",
+                visible(section),
                 path.display()
             ),
-            Error::MissingKey { section, key, path } => {
-                write!(f, "[{section}] in {} has no {key}", path.display())
-            }
             Error::Conflict {
                 profile,
                 key,
@@ -192,15 +216,22 @@ impl fmt::Display for Error {
                 path,
             } => write!(
                 f,
-                "profile '{profile}' in {} sets {key}, which differs from [sso-session {session}]: remove it from the profile",
-                path.display()
+                "profile '{}' in {} sets {key}, which differs from [sso-session {}]: remove it from the profile",
+                visible(profile),
+                path.display(),
+                visible(session)
             ),
             Error::BadValue {
                 section,
                 key,
                 value,
                 why,
-            } => write!(f, "[{section}] {key} = {value}: {why}"),
+            } => write!(
+                f,
+                "[{}] {key} = {}: {why}",
+                visible(section),
+                visible(value)
+            ),
             Error::BadCache { path, message } => write!(f, "{}: {message}", path.display()),
             Error::LoginRequired { what, reason, hint } => {
                 write!(f, "{reason} for {what}: run `{hint}`")

@@ -16,6 +16,7 @@ mod edit;
 mod env;
 mod error;
 mod http;
+mod ini;
 mod oidc;
 mod portal;
 mod prompt;

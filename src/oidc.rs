@@ -87,7 +87,7 @@ pub fn refresh(client: &Client, endpoint: &str, token: &Token) -> Result<Token, 
 // Sign-in: RegisterClient, StartDeviceAuthorization, CreateToken (device code, auth code).
 
 pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-pub const DEFAULT_SCOPE: &str = "sso:account:access";
+pub use crate::config::DEFAULT_SCOPE;
 
 /// Which sign-in flow a registration serves; one is never reused for the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -208,9 +208,9 @@ fn bad_answers_are_refused_by_name_and_leave_the_file_alone() {
         "--sso-start-url",
         "https://demo.awsapps.com/start",
         "--sso-region",
-        "us-middle-1",
+        "us-east-1.evil.example/",
     ])
-    .fails(1, "us-middle-1");
+    .fails(1, "us-east-1.evil.example/");
     fn full(profile: &str) -> Vec<&str> {
         vec![
             "--sso-start-url",

@@ -4,6 +4,7 @@
 mod support;
 
 mod configure;
+mod corpus;
 mod export;
 mod faults;
 mod interop;

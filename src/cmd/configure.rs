@@ -10,16 +10,16 @@ use crate::cli::{
 };
 use crate::cmd::accounts::{Portal, choose_session, session_profile};
 use crate::cmd::login;
-use crate::config::{self, SsoProfile, SsoSession};
-use crate::edit::{self, Doc, profile_header, session_header};
+use crate::config::{self, DEFAULT_SCOPE, SsoProfile, SsoSession, check_region, check_start_url};
+use crate::edit::{self, Doc};
 use crate::error::{Error, Result};
 use crate::http::{self, Client, Service};
+use crate::ini::{self, SectionKind};
 use crate::oidc::Target;
 use crate::prompt::Prompter;
 
 /// The key that marks a profile written by `configure populate`; its value is the session.
 const GENERATED: &str = "ssoenv_generated";
-const DEFAULT_SCOPES: &str = "sso:account:access";
 const OUTPUTS: &[&str] = &["json", "yaml", "yaml-stream", "text", "table"];
 
 pub fn run(args: &ConfigureArgs) -> Result<String> {
@@ -39,65 +39,36 @@ fn bad(key: &'static str, value: &str, why: &'static str) -> Error {
     }
 }
 
-/// An https URL with a host: the start URL or an issuer URL.
-pub fn check_url(u: &str) -> Result<()> {
-    let host = u
-        .strip_prefix("https://")
-        .map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
-    match host {
-        Some(h) if !h.is_empty() && h.contains('.') && !u.contains(char::is_whitespace) => Ok(()),
-        _ => Err(bad("sso_start_url", u, "not an https:// URL")),
-    }
+/// A checker for answers: the config's own rule for the key, as an answer error.
+fn by(
+    key: &'static str,
+    rule: fn(&str) -> std::result::Result<(), &'static str>,
+) -> impl Fn(&str) -> Result<()> {
+    move |v| rule(v).map_err(|why| bad(key, v, why))
 }
 
-/// A region name as AWS forms them: `us-east-1`, `eu-central-2`, `us-gov-west-1`,
-/// `cn-northwest-1`, `us-isob-east-1`.
-pub fn check_region(r: &str) -> Result<()> {
-    const DIRECTIONS: &[&str] = &[
-        "north",
-        "south",
-        "east",
-        "west",
-        "central",
-        "northeast",
-        "northwest",
-        "southeast",
-        "southwest",
-    ];
-    let parts: Vec<&str> = r.split('-').collect();
-    let ok = match parts.as_slice() {
-        [geo, rest @ ..] if geo.len() == 2 && geo.bytes().all(|b| b.is_ascii_lowercase()) => {
-            let rest = match rest {
-                [p, more @ ..] if *p == "gov" || p.starts_with("iso") => more,
-                _ => rest,
-            };
-            matches!(rest, [dir, n] if DIRECTIONS.contains(dir)
-                && !n.is_empty() && n.len() <= 2 && n.bytes().all(|b| b.is_ascii_digit()))
-        }
-        _ => false,
+/// A name for a section that botocore reads back as exactly that name, or a usage error
+/// naming the flag. Profile names are also what users type and shells complete, so control
+/// characters are refused even where a quoted header could carry them.
+fn check_section_name(kind: SectionKind, flag: &str, name: &str) -> Result<()> {
+    let why = if name.is_empty() {
+        Some("a name cannot be empty")
+    } else if name.contains(char::is_control) {
+        Some("a name cannot hold control characters")
+    } else if ini::header_for(kind, name).is_none() {
+        Some("no config section reads back as this name")
+    } else if kind == SectionKind::SsoSession && !edit::value_fits(name) {
+        // Profiles name it as `sso_session = NAME`, which loses outer spaces.
+        Some("a session name cannot start or end with a space")
+    } else {
+        None
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(bad(
-            "region",
-            r,
-            "not a known form of region name (like us-east-1)",
-        ))
-    }
-}
-
-fn check_name(n: &str) -> Result<()> {
-    if n.is_empty()
-        || n.contains(|c: char| c.is_whitespace() || c == '[' || c == ']' || c.is_control())
-    {
-        Err(bad(
-            "profile",
-            n,
-            "not usable as a profile name (no spaces or brackets)",
-        ))
-    } else {
-        Ok(())
+    match why {
+        Some(why) => Err(Error::Usage(format!(
+            "{flag} {:?}: {why}",
+            ini::visible(name)
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -122,41 +93,67 @@ fn answer(
 /// Sets each key of a section, refusing to change differing values without `force`.
 fn apply_section(
     doc: &mut Doc,
-    header: &str,
+    (kind, name): (SectionKind, &str),
     keys: &[(&str, String)],
     force: bool,
     path: &std::path::Path,
 ) -> Result<bool> {
-    let exists = doc.has_section(header);
+    let exists = doc.has_section(kind, name);
     if exists && !force {
         for (k, v) in keys {
-            if let Some(old) = doc.get(header, k)
+            if let Some(old) = doc.get(kind, name, k)
                 && old != *v
             {
                 return Err(Error::Other(format!(
-                    "[{header}] in {} already has {k} = {old}; pass --force to change it to {v}, or choose another name",
-                    path.display()
+                    "[{} {}] in {} already has {k} = {}; pass --force to change it to {}, or choose another name",
+                    kind.word(),
+                    ini::visible(name),
+                    path.display(),
+                    ini::visible(&old),
+                    ini::visible(v)
                 )));
             }
         }
     }
     let mut changed = false;
     for (k, v) in keys {
-        if doc.get(header, k).as_deref() != Some(v.as_str()) {
-            doc.set(header, k, v);
+        if doc.get(kind, name, k).as_deref() != Some(v.as_str()) {
+            doc.set(kind, name, k, v)?;
             changed = true;
         }
     }
     Ok(changed || !exists)
 }
 
-fn write_if_changed(path: &std::path::Path, before: &str, doc: &Doc) -> Result<bool> {
-    let after = doc.text();
-    if after == before {
-        return Ok(false);
+/// The config file's text and its lines, or an error naming the line botocore would refuse.
+fn open(path: &std::path::Path) -> Result<(String, Doc)> {
+    let before = edit::read(path)?;
+    let doc = Doc::parse(&before).map_err(|e| syntax(path, e))?;
+    Ok((before, doc))
+}
+
+fn syntax(path: &std::path::Path, e: ini::SyntaxError) -> Error {
+    Error::ConfigSyntax {
+        path: path.to_path_buf(),
+        line: e.line,
+        message: e.message,
     }
-    edit::write(path, &after)?;
-    Ok(true)
+}
+
+/// The new text, checked to read as intended, when it differs from the old.
+fn new_text(path: &std::path::Path, before: &str, doc: &Doc) -> Result<Option<String>> {
+    let after = doc.checked_text().map_err(|e| syntax(path, e))?;
+    Ok((after != before).then_some(after))
+}
+
+fn write_if_changed(path: &std::path::Path, before: &str, doc: &Doc) -> Result<bool> {
+    match new_text(path, before, doc)? {
+        Some(after) => {
+            edit::write(path, &after)?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
 }
 
 /// The session questions: name, start URL, region, scopes. An existing session with the same
@@ -175,19 +172,14 @@ fn session_answers(
             |_| Ok(()),
         )?,
     };
-    if name.contains(|c: char| c.is_whitespace() || c == '[' || c == ']') {
-        return Err(bad(
-            "sso_session",
-            &name,
-            "not usable as a section name (no spaces or brackets)",
-        ));
+    if !name.is_empty() {
+        check_section_name(SectionKind::SsoSession, "--sso-session", &name)?;
     }
-    let header = session_header(&name);
     let known = |k: &str| {
         if name.is_empty() {
             None
         } else {
-            doc.get(&header, k)
+            doc.get(SectionKind::SsoSession, &name, k)
         }
     };
     let url_default = known("sso_start_url");
@@ -198,7 +190,7 @@ fn session_answers(
         "SSO start URL (or issuer URL)",
         "--sso-start-url",
         url_default.as_deref(),
-        check_url,
+        by("sso_start_url", check_start_url),
     )?;
     let region = answer(
         q,
@@ -206,12 +198,12 @@ fn session_answers(
         "SSO region",
         "--sso-region",
         region_default.as_deref(),
-        check_region,
+        by("sso_region", check_region),
     )?;
     let scopes = if name.is_empty() {
         String::new()
     } else {
-        let d = known("sso_registration_scopes").unwrap_or_else(|| DEFAULT_SCOPES.into());
+        let d = known("sso_registration_scopes").unwrap_or_else(|| DEFAULT_SCOPE.into());
         answer(
             q,
             &a.sso_registration_scopes,
@@ -219,7 +211,7 @@ fn session_answers(
             "--sso-registration-scopes",
             Some(&d),
             |s| {
-                if s.split(',').any(|x| x.trim().is_empty()) {
+                if s.split(',').any(|x| x.trim().is_empty()) || !edit::value_fits(s) {
                     Err(bad(
                         "sso_registration_scopes",
                         s,
@@ -244,8 +236,7 @@ fn session_keys(url: &str, region: &str, scopes: &str) -> Vec<(&'static str, Str
 
 fn sso_session(a: &SessionArgs) -> Result<String> {
     let path = config::config_path();
-    let before = edit::read(&path)?;
-    let mut doc = Doc::parse(&before);
+    let (before, mut doc) = open(&path)?;
     let q = Prompter::new();
     let (name, url, region, scopes) = session_answers(&q, a, &doc)?;
     if name.is_empty() {
@@ -253,7 +244,7 @@ fn sso_session(a: &SessionArgs) -> Result<String> {
     }
     apply_section(
         &mut doc,
-        &session_header(&name),
+        (SectionKind::SsoSession, &name),
         &session_keys(&url, &region, &scopes),
         a.force,
         &path,
@@ -289,20 +280,18 @@ fn signed_in(t: &Target, p: &SsoProfile, device: bool, no_browser: bool) -> Resu
 
 fn wizard(a: &WizardArgs) -> Result<String> {
     let path = config::config_path();
-    let before = edit::read(&path)?;
-    let mut doc = Doc::parse(&before);
+    let (before, mut doc) = open(&path)?;
     let q = Prompter::new();
     let (name, url, region, scopes) = session_answers(&q, &a.session, &doc)?;
+    if let Some(p) = &a.profile {
+        check_section_name(SectionKind::Profile, "--profile", p)?;
+    }
     let session = (!name.is_empty()).then(|| name.clone());
     let sess = SsoSession {
         name: name.clone(),
         start_url: url.clone(),
         region: region.clone(),
-        scopes: scopes
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect(),
+        scopes: config::parse_scopes(&scopes),
     };
     let mut p = session_profile(&sess);
     p.session = session.clone();
@@ -313,7 +302,7 @@ fn wizard(a: &WizardArgs) -> Result<String> {
         scopes: p.scopes.clone(),
         endpoint: http::endpoint(Service::Oidc, &region, None),
     };
-    login::check_start_url(&target)?;
+    check_start_url(&url).map_err(|why| bad("sso_start_url", &url, why))?;
     let portal = signed_in(&target, &p, a.use_device_code, a.no_browser)?;
 
     let accounts = portal.accounts()?;
@@ -369,7 +358,7 @@ fn wizard(a: &WizardArgs) -> Result<String> {
             if r.is_empty() {
                 Ok(())
             } else {
-                check_region(r)
+                by("region", check_region)(r)
             }
         },
     )?;
@@ -398,14 +387,14 @@ fn wizard(a: &WizardArgs) -> Result<String> {
         "Profile name",
         "--profile",
         Some(&default_name),
-        check_name,
+        |n| check_section_name(SectionKind::Profile, "--profile", n),
     )?;
 
     // Every answer is in: now the file.
     if let Some(s) = &session {
         apply_section(
             &mut doc,
-            &session_header(s),
+            (SectionKind::SsoSession, s),
             &session_keys(&url, &region, &scopes),
             a.session.force,
             &path,
@@ -426,14 +415,22 @@ fn wizard(a: &WizardArgs) -> Result<String> {
     if !output.is_empty() {
         keys.push(("output", output));
     }
-    let header = profile_header(&profile);
-    apply_section(&mut doc, &header, &keys, a.session.force, &path)?;
+    let id = (SectionKind::Profile, profile.as_str());
+    apply_section(&mut doc, id, &keys, a.session.force, &path)?;
     if session.is_some() {
         // The session form: legacy keys left over in a forced profile would conflict.
-        doc.unset(&header, "sso_start_url");
-        doc.unset(&header, "sso_region");
+        for key in ["sso_start_url", "sso_region", "sso_registration_scopes"] {
+            doc.unset(id.0, id.1, key);
+        }
     } else {
-        doc.unset(&header, "sso_session");
+        doc.unset(id.0, id.1, "sso_session");
+    }
+    // A profile that botocore and ssoenv could not use is not written (a `[DEFAULT]` key
+    // that differs from the session, say).
+    if let Some(after) = new_text(&path, &before, &doc)? {
+        config::parse(&after, path.clone())?
+            .resolve(&profile)
+            .map_err(|e| Error::Other(format!("{e}; {} not changed", path.display())))?;
     }
     let wrote = write_if_changed(&path, &before, &doc)?;
     eprintln!(
@@ -493,7 +490,7 @@ fn populate(a: &PopulateArgs) -> Result<String> {
         }
     }
     if let Some(r) = &a.region {
-        check_region(r)?;
+        by("region", check_region)(r)?;
     }
     let cfg = config::load()?;
     let s = choose_session(&cfg, a.sso_session.as_deref())?;
@@ -533,13 +530,12 @@ fn populate(a: &PopulateArgs) -> Result<String> {
     }
 
     let path = cfg.path.clone();
-    let before = edit::read(&path)?;
-    let mut doc = Doc::parse(&before);
+    let (before, mut doc) = open(&path)?;
     let (mut added, mut updated, mut skipped) = (0, 0, Vec::new());
     for (name, (account, role)) in &wanted {
-        let header = profile_header(name);
-        let ours = doc.get(&header, GENERATED).is_some_and(|v| v == s.name);
-        if doc.has_section(&header) && !ours {
+        let id = (SectionKind::Profile, name.as_str());
+        let ours = doc.get(id.0, id.1, GENERATED).is_some_and(|v| v == s.name);
+        if doc.has_section(id.0, id.1) && !ours {
             skipped.push(name.clone());
             continue;
         }
@@ -552,22 +548,21 @@ fn populate(a: &PopulateArgs) -> Result<String> {
             keys.push(("region", r.clone()));
         }
         keys.push((GENERATED, s.name.clone()));
-        let existed = doc.has_section(&header);
-        if apply_section(&mut doc, &header, &keys, true, &path)? {
+        let existed = doc.has_section(id.0, id.1);
+        if apply_section(&mut doc, id, &keys, true, &path)? {
             if existed { updated += 1 } else { added += 1 }
         }
     }
     let mut pruned = 0;
     if a.prune {
         let names: BTreeSet<&String> = wanted.keys().collect();
-        for h in doc.headers() {
-            let Some(name) = h.strip_prefix("profile ") else {
-                continue;
-            };
-            if !names.contains(&name.to_string())
-                && doc.get(&h, GENERATED).is_some_and(|v| v == s.name)
+        for name in doc.names(SectionKind::Profile) {
+            if !names.contains(&name)
+                && doc
+                    .get(SectionKind::Profile, &name, GENERATED)
+                    .is_some_and(|v| v == s.name)
             {
-                doc.remove_section(&h);
+                doc.remove_section(SectionKind::Profile, &name);
                 pruned += 1;
             }
         }
@@ -585,7 +580,8 @@ fn populate(a: &PopulateArgs) -> Result<String> {
     );
     if a.dry_run {
         eprintln!("ssoenv: dry run, {} not changed: {summary}", path.display());
-        return Ok(edit::diff(&before, &doc.text()));
+        let after = new_text(&path, &before, &doc)?.unwrap_or_else(|| before.clone());
+        return Ok(edit::diff(&before, &after));
     }
     write_if_changed(&path, &before, &doc)?;
     eprintln!("ssoenv: {summary} ({})", path.display());
@@ -612,40 +608,5 @@ mod tests {
             render_name("{sso_session}-{account_id}", "corp", "123", "", ""),
             "corp-123"
         );
-    }
-
-    #[test]
-    fn regions_and_urls_are_checked() {
-        for ok in [
-            "us-east-1",
-            "eu-central-2",
-            "us-gov-west-1",
-            "cn-northwest-1",
-            "us-isob-east-1",
-            "ap-southeast-4",
-        ] {
-            check_region(ok).unwrap();
-        }
-        for bad in [
-            "",
-            "us-east",
-            "useast1",
-            "US-EAST-1",
-            "us-middle-1",
-            "eu-west-100",
-            "x-west-1",
-        ] {
-            assert!(check_region(bad).is_err(), "{bad}");
-        }
-        check_url("https://corp.awsapps.com/start").unwrap();
-        check_url("https://identitycenter.amazonaws.com/ssoins-1234").unwrap();
-        for bad in [
-            "http://corp.awsapps.com/start",
-            "corp.awsapps.com",
-            "https://",
-            "https://a b.com",
-        ] {
-            assert!(check_url(bad).is_err(), "{bad}");
-        }
     }
 }

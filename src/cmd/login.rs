@@ -83,28 +83,21 @@ pub fn target_of(p: &SsoProfile) -> Target {
 
 fn login_name(t: &Target) -> String {
     match &t.session {
-        Some(s) => format!("sso-session '{s}'"),
-        None => t.start_url.clone(),
+        Some(s) => format!("sso-session '{}'", crate::ini::visible(s)),
+        None => crate::ini::visible(&t.start_url),
     }
 }
 
 pub fn check_start_url(t: &Target) -> Result<()> {
-    let u = &t.start_url;
-    let host = u
-        .strip_prefix("https://")
-        .map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
-    match host {
-        Some(h) if !h.is_empty() && !h.contains(char::is_whitespace) => Ok(()),
-        _ => Err(Error::BadValue {
-            section: match &t.session {
-                Some(s) => format!("sso-session {s}"),
-                None => "profile".into(),
-            },
-            key: "sso_start_url",
-            value: u.clone(),
-            why: "not an https:// URL",
-        }),
-    }
+    config::check_start_url(&t.start_url).map_err(|why| Error::BadValue {
+        section: match &t.session {
+            Some(s) => format!("sso-session {s}"),
+            None => "profile".into(),
+        },
+        key: "sso_start_url",
+        value: t.start_url.clone(),
+        why,
+    })
 }
 
 fn sign_in(client: &Client, t: &Target, args: &LoginArgs) -> Result<Token> {

@@ -45,10 +45,7 @@ pub fn run(args: &LogoutArgs) -> Result<String> {
             .get("region")
             .and_then(|v| v.as_str())
             .unwrap_or("us-east-1");
-        let region = if region
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
+        let region = if crate::config::check_region(region).is_ok() {
             region
         } else {
             "us-east-1"

@@ -138,6 +138,9 @@ fn profile_status(p: &SsoProfile, now: OffsetDateTime) -> Value {
     json!({
         "name": p.name,
         "login": p.token_key(),
+        "ssoSession": p.session,
+        "startUrl": p.start_url,
+        "ssoRegion": p.sso_region,
         "accountId": p.account_id,
         "roleName": p.role_name,
         "region": p.region,

@@ -1,0 +1,784 @@
+//! The one lexer of the AWS config format, by the rules botocore reads `~/.aws/config` with:
+//! Python's `configparser.RawConfigParser` (default settings) under `botocore.configloader`.
+//! The reader ([`crate::config`]) and the lossless editor ([`crate::edit`]) both stand on the
+//! lines classified here; no other code knows what a header or a key line looks like.
+//!
+//! The quirks followed, each because botocore (and so the AWS CLI and every SDK that shares its
+//! file) behaves that way:
+//! - Lines end at `\n`, `\r\n` or a lone `\r` (Python reads text with universal newlines).
+//!   The text must be UTF-8; a byte order mark is a character like any other, so a file
+//!   starting with one has text before its first section and is refused.
+//! - "Whitespace" is Python's `str.isspace` (Unicode spaces, and also `\x1c`–`\x1f`).
+//! - A line whose stripped text starts with `#` or `;` is a comment, wherever it stands;
+//!   there are no inline comments (`region = x # y` has the value `x # y`).
+//! - A line indented deeper than the key line above it continues that key's value, as long
+//!   as a key is open in the section; the lines are joined with `\n`, blank lines in between
+//!   kept, trailing ones dropped. Comments inside are skipped and do not end the value. So a
+//!   section whose keys are all indented alike is fine, and an indented `[header]` under a key
+//!   is part of that key's value, not a section.
+//! - A header is `[` … the last `]` of the stripped line (`[profile dev] # note` is
+//!   `profile dev`); the name inside is kept as written, spaces included.
+//! - A key line is split at its first `=` or `:`; the key is lowercased (keys are
+//!   case-insensitive), both sides stripped. A line with no delimiter, or with nothing before
+//!   it, refuses the file; so does any key before the first header.
+//! - Strict: a section name twice (`[DEFAULT]` excepted: repeats merge) or a key twice in one
+//!   section (`REGION` next to `region`) refuses the file.
+//! - `[DEFAULT]` is not a profile: its keys are inherited by every section.
+//! - A value that starts on the next line (`s3 =` then indented lines) is a nested block of
+//!   `key = value` lines (split at `=` only, keys kept as written); a line there without `=`
+//!   refuses the file.
+//! - Section names are split shell-style (POSIX `shlex`): `[profile 'my dev']` is the profile
+//!   `my dev`, `[profile my dev]` (three words) and `[profile 'open` are no profile at all, and
+//!   any name starting with `profile` counts (`[profiles typo]` is the profile `typo`).
+//!   `[default]` is the profile `default`; so is `[profile default]`. Of several sections that
+//!   name the same profile or session, the last one counts, whole.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// Python's `str.isspace`: Unicode white space plus the information separators `\x1c`–`\x1f`.
+pub fn is_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// Python's `str.strip()`.
+pub fn strip(s: &str) -> &str {
+    s.trim_matches(is_space)
+}
+
+/// A problem that makes botocore refuse the whole file, at a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub line: usize,
+    pub message: String,
+}
+
+fn fail<T>(line: usize, message: impl Into<String>) -> Result<T, SyntaxError> {
+    Err(SyntaxError {
+        line,
+        message: message.into(),
+    })
+}
+
+/// One physical line: its text without the line ending, and the ending (`""` on a last line
+/// that has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawLine<'a> {
+    pub text: &'a str,
+    pub end: &'a str,
+}
+
+/// Splits text into lines the way Python's universal newlines do: at `\r\n`, `\n` or `\r`.
+pub fn split_lines(text: &str) -> Vec<RawLine<'_>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let end_len = match bytes[i] {
+            b'\n' => 1,
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => 2,
+            b'\r' => 1,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.push(RawLine {
+            text: &text[start..i],
+            end: &text[i..i + end_len],
+        });
+        i += end_len;
+        start = i;
+    }
+    if start < text.len() {
+        out.push(RawLine {
+            text: &text[start..],
+            end: "",
+        });
+    }
+    out
+}
+
+/// What a line is, in the context of the lines above it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind<'a> {
+    Blank,
+    Comment,
+    /// `[NAME]`: the section name as written between `[` and the last `]`.
+    Header(Cow<'a, str>),
+    /// `key = value`: the key lowercased, the value stripped.
+    Key(Cow<'a, str>, Cow<'a, str>),
+    /// A deeper-indented line continuing the open key's value: its stripped text.
+    Continuation(Cow<'a, str>),
+}
+
+impl Kind<'_> {
+    pub fn into_owned(self) -> Kind<'static> {
+        let own = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        match self {
+            Kind::Blank => Kind::Blank,
+            Kind::Comment => Kind::Comment,
+            Kind::Header(h) => Kind::Header(own(h)),
+            Kind::Key(k, v) => Kind::Key(own(k), own(v)),
+            Kind::Continuation(v) => Kind::Continuation(own(v)),
+        }
+    }
+}
+
+/// The name inside a header line, if the stripped line is one.
+pub fn header_name(stripped: &str) -> Option<&str> {
+    let rest = stripped.strip_prefix('[')?;
+    let close = rest.rfind(']')?;
+    (close > 0).then(|| &rest[..close])
+}
+
+/// A key line split at its first `=` or `:`: the key (not yet lowercased, may be empty) and
+/// the stripped value.
+fn split_key(stripped: &str) -> Option<(&str, &str)> {
+    let at = stripped.find(['=', ':'])?;
+    Some((
+        stripped[..at].trim_end_matches(is_space),
+        strip(&stripped[at + 1..]),
+    ))
+}
+
+fn lower(s: &str) -> Cow<'_, str> {
+    if s.chars().any(char::is_uppercase) {
+        Cow::Owned(s.to_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// `[DEFAULT]`: configparser's section of keys every other section inherits.
+pub const DEFAULT_SECTION: &str = "DEFAULT";
+
+/// Classifies lines one after another, carrying configparser's state between them, and
+/// refuses what configparser refuses (strict mode).
+#[derive(Default)]
+pub struct Lexer {
+    /// The indentation of the last header or key line.
+    indent: usize,
+    /// The section being read (an index into `sections`); `None` before the first header.
+    section: Option<usize>,
+    /// Whether a key is open in the section, so deeper lines continue it.
+    key_open: bool,
+    /// Section name → (index, line of its header).
+    sections: HashMap<String, (usize, usize)>,
+    /// (section index, key) → line of the key.
+    keys: HashMap<(usize, String), usize>,
+}
+
+impl Lexer {
+    pub fn new() -> Lexer {
+        Lexer::default()
+    }
+
+    /// Classifies line `number` (1-based), given every line before it.
+    pub fn line<'a>(&mut self, number: usize, text: &'a str) -> Result<Kind<'a>, SyntaxError> {
+        let stripped = strip(text);
+        if stripped.starts_with(['#', ';']) {
+            return Ok(Kind::Comment);
+        }
+        if stripped.is_empty() {
+            return Ok(Kind::Blank);
+        }
+        let indent = text.chars().take_while(|&c| is_space(c)).count();
+        if self.section.is_some() && self.key_open && indent > self.indent {
+            return Ok(Kind::Continuation(Cow::Borrowed(stripped)));
+        }
+        self.indent = indent;
+        if let Some(name) = header_name(stripped) {
+            let next = self.sections.len();
+            let (index, _) = match self.sections.get(name) {
+                Some(&(_, first)) if name != DEFAULT_SECTION => {
+                    return fail(
+                        number,
+                        format!(
+                            "section [{}] appears a second time (first on line {first}); merge the two",
+                            visible(name)
+                        ),
+                    );
+                }
+                Some(&seen) => seen,
+                None => {
+                    self.sections.insert(name.to_string(), (next, number));
+                    (next, number)
+                }
+            };
+            self.section = Some(index);
+            self.key_open = false;
+            return Ok(Kind::Header(Cow::Borrowed(name)));
+        }
+        let Some(section) = self.section else {
+            let message = if text.starts_with('\u{feff}') {
+                "the file starts with a byte order mark (U+FEFF); save it as UTF-8 without one"
+                    .to_string()
+            } else {
+                format!("{} stands before any [section]", quoted_excerpt(stripped))
+            };
+            return fail(number, message);
+        };
+        let Some((key, value)) = split_key(stripped) else {
+            return fail(
+                number,
+                format!(
+                    "expected `key = value`, a [section] or a comment, found {}",
+                    quoted_excerpt(stripped)
+                ),
+            );
+        };
+        if key.is_empty() {
+            return fail(
+                number,
+                format!("{} has no key before its '='", quoted_excerpt(stripped)),
+            );
+        }
+        let key = lower(key);
+        if let Some(first) = self.keys.get(&(section, key.to_string())) {
+            let name = self
+                .sections
+                .iter()
+                .find(|(_, (i, _))| *i == section)
+                .map(|(n, _)| n.as_str())
+                .unwrap_or("");
+            return fail(
+                number,
+                format!(
+                    "key {} appears a second time in [{}] (first on line {first}; keys ignore case)",
+                    visible(&key),
+                    visible(name)
+                ),
+            );
+        }
+        self.keys.insert((section, key.to_string()), number);
+        self.key_open = true;
+        Ok(Kind::Key(key, Cow::Borrowed(value)))
+    }
+}
+
+/// A classified line with its number and raw text.
+#[derive(Debug, Clone)]
+pub struct Lexed<'a> {
+    pub number: usize,
+    pub raw: RawLine<'a>,
+    pub kind: Kind<'a>,
+}
+
+/// Classifies every line of a file, or names the first line that makes botocore refuse it.
+pub fn lex(text: &str) -> Result<Vec<Lexed<'_>>, SyntaxError> {
+    let mut lexer = Lexer::new();
+    split_lines(text)
+        .into_iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let kind = lexer.line(i + 1, raw.text)?;
+            Ok(Lexed {
+                number: i + 1,
+                raw,
+                kind,
+            })
+        })
+        .collect()
+}
+
+/// A key's value after botocore read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Text(String),
+    /// `key =` followed by indented `sub = value` lines.
+    Nested(Vec<(String, String)>),
+}
+
+impl Value {
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Value::Text(t) => Some(t),
+            Value::Nested(_) => None,
+        }
+    }
+}
+
+/// One `[section]` as configparser holds it (its own keys; `[DEFAULT]`'s are separate).
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub name: String,
+    pub entries: Vec<(String, Value)>,
+}
+
+/// A whole file as botocore's `raw_config_parse` returns it.
+#[derive(Debug, Clone, Default)]
+pub struct Ini {
+    /// `[DEFAULT]`'s keys, inherited by every section.
+    pub defaults: Vec<(String, Value)>,
+    /// Every other section, in order of first appearance.
+    pub sections: Vec<Section>,
+}
+
+impl Ini {
+    /// A section's keys as botocore sees them: its own, then `[DEFAULT]`'s that it lacks.
+    pub fn effective(&self, section: &Section) -> Vec<(String, Value)> {
+        let mut out = section.entries.clone();
+        for (k, v) in &self.defaults {
+            if !out.iter().any(|(have, _)| have == k) {
+                out.push((k.clone(), v.clone()));
+            }
+        }
+        out
+    }
+}
+
+/// A value being gathered: its line and its parts (the key line's value, continuation lines,
+/// and blank lines as empty parts).
+struct Pending {
+    target: Option<usize>,
+    key: String,
+    parts: Vec<(usize, String)>,
+}
+
+/// Parses a file into sections and values, with every check botocore makes.
+pub fn parse(text: &str) -> Result<Ini, SyntaxError> {
+    let mut ini = Ini::default();
+    let mut lexer = Lexer::new();
+    // Where the open section's keys go: `None` for [DEFAULT], else an index in `sections`.
+    let mut target: Option<Option<usize>> = None;
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut pending: Option<Pending> = None;
+    let flush = |ini: &mut Ini, p: Option<Pending>| -> Result<(), SyntaxError> {
+        let Some(p) = p else { return Ok(()) };
+        let value = finish(&p.parts)?;
+        match p.target {
+            None => ini.defaults.push((p.key, value)),
+            Some(i) => ini.sections[i].entries.push((p.key, value)),
+        }
+        Ok(())
+    };
+    for (i, raw) in split_lines(text).into_iter().enumerate() {
+        let number = i + 1;
+        match lexer.line(number, raw.text)? {
+            Kind::Comment => {}
+            Kind::Blank => {
+                if let Some(p) = &mut pending {
+                    p.parts.push((number, String::new()));
+                }
+            }
+            Kind::Continuation(v) => {
+                if let Some(p) = &mut pending {
+                    p.parts.push((number, v.into_owned()));
+                }
+            }
+            Kind::Header(name) => {
+                flush(&mut ini, pending.take())?;
+                if name == DEFAULT_SECTION {
+                    target = Some(None);
+                } else {
+                    let at = *index.entry(name.to_string()).or_insert_with(|| {
+                        ini.sections.push(Section {
+                            name: name.to_string(),
+                            entries: Vec::new(),
+                        });
+                        ini.sections.len() - 1
+                    });
+                    target = Some(Some(at));
+                }
+            }
+            Kind::Key(k, v) => {
+                flush(&mut ini, pending.take())?;
+                // The lexer refuses keys before the first header, so `None` is [DEFAULT].
+                pending = Some(Pending {
+                    target: target.flatten(),
+                    key: k.into_owned(),
+                    parts: vec![(number, v.into_owned())],
+                });
+            }
+        }
+    }
+    flush(&mut ini, pending.take())?;
+    Ok(ini)
+}
+
+/// Python's `str.splitlines` separators.
+fn is_line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r'
+            | '\u{b}'
+            | '\u{c}'
+            | '\u{1c}'
+            | '\u{1d}'
+            | '\u{1e}'
+            | '\u{85}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
+}
+
+/// Joins a value's parts as configparser does (`\n`, trailing white space dropped), then reads
+/// a value that starts on the next line as botocore's nested block.
+fn finish(parts: &[(usize, String)]) -> Result<Value, SyntaxError> {
+    let joined: Vec<&str> = parts.iter().map(|(_, p)| p.as_str()).collect();
+    let joined = joined.join("\n");
+    let value = joined.trim_end_matches(is_space);
+    if !value.starts_with('\n') {
+        return Ok(Value::Text(value.to_string()));
+    }
+    let mut nested: Vec<(String, String)> = Vec::new();
+    for (number, part) in &parts[1..] {
+        for line in part.split(is_line_break) {
+            let line = strip(line);
+            if line.is_empty() {
+                continue;
+            }
+            let Some((k, v)) = line.split_once('=') else {
+                return fail(
+                    *number,
+                    format!(
+                        "{} in a nested block has no '=' (nested lines are `key = value`)",
+                        quoted_excerpt(line)
+                    ),
+                );
+            };
+            let (k, v) = (strip(k).to_string(), strip(v).to_string());
+            match nested.iter_mut().find(|(have, _)| *have == k) {
+                Some(slot) => slot.1 = v,
+                None => nested.push((k, v)),
+            }
+        }
+    }
+    Ok(Value::Nested(nested))
+}
+
+/// What a section is to botocore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SectionKind {
+    Profile,
+    SsoSession,
+    Services,
+}
+
+impl SectionKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            SectionKind::Profile => "profile",
+            SectionKind::SsoSession => "sso-session",
+            SectionKind::Services => "services",
+        }
+    }
+}
+
+/// The profile, sso-session or services section a header names, as botocore's
+/// `build_profile_map` decides: by prefix, then the name as the second of exactly two
+/// shell-style words. `None` for other sections and for names botocore drops.
+pub fn identify(header: &str) -> Option<(SectionKind, String)> {
+    let kind = if header.starts_with("profile") {
+        SectionKind::Profile
+    } else if header.starts_with("sso-session") {
+        SectionKind::SsoSession
+    } else if header.starts_with("services") {
+        SectionKind::Services
+    } else if header == "default" {
+        return Some((SectionKind::Profile, "default".to_string()));
+    } else {
+        return None;
+    };
+    match shlex_split(header).as_deref() {
+        Some([_, name]) => Some((kind, name.clone())),
+        _ => None,
+    }
+}
+
+/// The header the AWS CLI writes for a section (`default`, `profile dev`,
+/// `profile 'my dev'`), or `None` when no header reads back as that name.
+pub fn header_for(kind: SectionKind, name: &str) -> Option<String> {
+    if kind == SectionKind::Profile && name == "default" {
+        return Some("default".to_string());
+    }
+    let bare = format!("{} {name}", kind.word());
+    let header = if identify(&bare)
+        .as_ref()
+        .is_some_and(|(k, n)| *k == kind && n == name)
+    {
+        bare
+    } else {
+        format!("{} {}", kind.word(), shell_quote(name))
+    };
+    let line = format!("[{header}]");
+    let round_trips = !name.is_empty()
+        && !name.contains(['\n', '\r'])
+        && header_name(strip(&line)) == Some(header.as_str())
+        && identify(&header).is_some_and(|(k, n)| k == kind && n == name);
+    round_trips.then_some(header)
+}
+
+/// Python's `shlex.quote`.
+fn shell_quote(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\"'\"'"))
+    }
+}
+
+/// Python's `shlex.split(s)`: POSIX rules, words split at white space only; `None` where
+/// shlex raises (an open quote, a trailing backslash).
+pub fn shlex_split(s: &str) -> Option<Vec<String>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum St {
+        Space,
+        Word,
+        Single,
+        Double,
+        /// After a backslash; the state to return to.
+        Escape(bool),
+    }
+    let ws = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut st = St::Space;
+    for c in s.chars() {
+        match st {
+            St::Space | St::Word if ws(c) => {
+                if st == St::Word && (!word.is_empty() || quoted) {
+                    words.push(std::mem::take(&mut word));
+                }
+                quoted = false;
+                st = St::Space;
+            }
+            St::Space | St::Word => match c {
+                '\\' => st = St::Escape(false),
+                '\'' => st = St::Single,
+                '"' => st = St::Double,
+                _ => {
+                    word.push(c);
+                    st = St::Word;
+                }
+            },
+            St::Single => {
+                quoted = true;
+                if c == '\'' {
+                    st = St::Word;
+                } else {
+                    word.push(c);
+                }
+            }
+            St::Double => {
+                quoted = true;
+                match c {
+                    '"' => st = St::Word,
+                    '\\' => st = St::Escape(true),
+                    _ => word.push(c),
+                }
+            }
+            St::Escape(in_double) => {
+                if in_double && c != '\\' && c != '"' {
+                    word.push('\\');
+                }
+                word.push(c);
+                st = if in_double { St::Double } else { St::Word };
+            }
+        }
+    }
+    match st {
+        St::Single | St::Double | St::Escape(_) => None,
+        St::Word | St::Space => {
+            if st == St::Word && (!word.is_empty() || quoted) {
+                words.push(word);
+            }
+            Some(words)
+        }
+    }
+}
+
+/// Text for a message: control characters (and other invisible line breaks) made visible.
+pub fn visible(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{1b}' => out.push_str("\\e"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+                let n = c as u32;
+                if n <= 0xff {
+                    out.push_str(&format!("\\x{n:02x}"));
+                } else {
+                    out.push_str(&format!("\\u{{{n:x}}}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// At most 60 characters of a line, quoted, control characters visible.
+fn quoted_excerpt(s: &str) -> String {
+    let short: String = s.chars().take(60).collect();
+    let more = if short.len() < s.len() { "…" } else { "" };
+    format!("\"{}{more}\"", visible(&short))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<Kind<'_>> {
+        lex(text).unwrap().into_iter().map(|l| l.kind).collect()
+    }
+
+    fn err(text: &str) -> SyntaxError {
+        parse(text).unwrap_err()
+    }
+
+    #[test]
+    fn lines_end_at_lf_crlf_and_lone_cr() {
+        let l = split_lines("a\r\nb\rc\nd");
+        let texts: Vec<_> = l.iter().map(|r| (r.text, r.end)).collect();
+        assert_eq!(texts, [("a", "\r\n"), ("b", "\r"), ("c", "\n"), ("d", "")]);
+        assert!(split_lines("").is_empty());
+    }
+
+    #[test]
+    fn header_runs_to_the_last_bracket_and_keeps_inner_spaces() {
+        assert_eq!(
+            header_name("[profile dev] # the dev account"),
+            Some("profile dev")
+        );
+        assert_eq!(header_name("[ profile padded ]"), Some(" profile padded "));
+        assert_eq!(header_name("[a] x ] y"), Some("a] x "));
+        assert_eq!(header_name("[]"), None);
+        assert_eq!(header_name("[]]"), Some("]"));
+    }
+
+    #[test]
+    fn indented_keys_alike_are_keys_and_deeper_lines_continue() {
+        let k = kinds("[p]\n    a = 1\n    b = 2\n      more\n  [x]\n");
+        assert!(matches!(&k[1], Kind::Key(a, _) if a == "a"));
+        assert!(matches!(&k[2], Kind::Key(b, _) if b == "b"));
+        assert!(matches!(&k[3], Kind::Continuation(m) if m == "more"));
+        // Shallower than the key above: a header again.
+        assert!(matches!(&k[4], Kind::Header(x) if x == "x"));
+        // Under a key at column 0, an indented header is part of the value.
+        let k = kinds("[p]\na = 1\n  [x]\n");
+        assert!(matches!(&k[2], Kind::Continuation(x) if x == "[x]"));
+    }
+
+    #[test]
+    fn values_join_continuations_keep_inner_blank_lines_and_skip_comments() {
+        let ini = parse("[p]\nk = a\n  b\n\n# not part\n  c\n\n\nz = 1\n").unwrap();
+        assert_eq!(
+            ini.sections[0].entries[0].1,
+            Value::Text("a\nb\n\nc".into())
+        );
+        let ini = parse("[p]\ns3 =\n  max = 10\n  Addr = x=y\n  max = 11\n").unwrap();
+        assert_eq!(
+            ini.sections[0].entries[0].1,
+            Value::Nested(vec![
+                ("max".into(), "11".into()),
+                ("Addr".into(), "x=y".into())
+            ])
+        );
+    }
+
+    #[test]
+    fn strict_duplicates_refuse_the_file_except_repeated_default() {
+        let e = err("[profile a]\nx=1\n[profile a]\n");
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("first on line 1"), "{e:?}");
+        let e = err("[profile a]\nregion = x\nREGION = y\n");
+        assert_eq!(e.line, 3);
+        let ini = parse("[DEFAULT]\na = 1\n[p]\n[DEFAULT]\nb = 2\n").unwrap();
+        assert_eq!(ini.defaults.len(), 2);
+        assert_eq!(err("[DEFAULT]\na = 1\n[DEFAULT]\na = 2\n").line, 4);
+    }
+
+    #[test]
+    fn refused_lines_are_named() {
+        assert_eq!(err("region = x\n[p]\n").line, 1);
+        assert!(
+            err("\u{feff}[default]\n")
+                .message
+                .contains("byte order mark")
+        );
+        assert_eq!(err("[p]\nnot a key\n").line, 2);
+        assert_eq!(err("[p]\n= v\n").line, 2);
+        let e = err("[p]\ns3 =\n  ok = 1\n  broken\n");
+        assert_eq!(e.line, 4);
+        assert!(err("x\u{1b}]0;t\u{7}\n").message.contains("\\e]0;t\\x07"));
+    }
+
+    #[test]
+    fn comments_are_whole_lines_only() {
+        let ini = parse("[p]\n  # indented comment\nregion = x # y\n; z\n").unwrap();
+        assert_eq!(
+            ini.sections[0].entries,
+            vec![("region".into(), Value::Text("x # y".into()))]
+        );
+    }
+
+    #[test]
+    fn section_names_are_split_like_a_shell() {
+        let id = |h: &str| identify(h);
+        let p = |n: &str| Some((SectionKind::Profile, n.to_string()));
+        assert_eq!(id("profile dev"), p("dev"));
+        assert_eq!(id("profile 'my dev'"), p("my dev"));
+        assert_eq!(id("profile \"a \\\" b\""), p("a \" b"));
+        assert_eq!(id("profiles typo"), p("typo"));
+        assert_eq!(id("profile my dev"), None);
+        assert_eq!(id("profile 'open"), None);
+        assert_eq!(id("profile"), None);
+        assert_eq!(id(" profile padded "), None);
+        assert_eq!(id("default"), p("default"));
+        assert_eq!(id("profile ''"), p(""));
+        assert_eq!(
+            id("sso-session 'corp sess'"),
+            Some((SectionKind::SsoSession, "corp sess".into()))
+        );
+        assert_eq!(id("plugins"), None);
+    }
+
+    #[test]
+    fn headers_are_quoted_like_the_aws_cli_and_always_read_back() {
+        let h = |n: &str| header_for(SectionKind::Profile, n);
+        assert_eq!(h("dev").as_deref(), Some("profile dev"));
+        assert_eq!(h("default").as_deref(), Some("default"));
+        assert_eq!(h("my dev").as_deref(), Some("profile 'my dev'"));
+        assert_eq!(h("o'brien").as_deref(), Some("profile 'o'\"'\"'brien'"));
+        assert_eq!(h("\"quoted\"").as_deref(), Some("profile '\"quoted\"'"));
+        assert_eq!(h(""), None);
+        assert_eq!(h("a\nb"), None);
+        for name in ["a]b", "x y'z\"w", "tab\tin", "back\\slash", "ünï cødé"] {
+            let header = h(name).unwrap();
+            assert_eq!(
+                identify(&header),
+                Some((SectionKind::Profile, name.into())),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn shlex_matches_pythons_posix_rules() {
+        let s = |t: &str| shlex_split(t);
+        let v = |w: &[&str]| Some(w.iter().map(|x| x.to_string()).collect::<Vec<_>>());
+        assert_eq!(s("a 'b c'd\"e\\\"f\""), v(&["a", "b cde\"f"]));
+        assert_eq!(s("a \\ b"), v(&["a", " b"]));
+        assert_eq!(s("\"a\\b\""), v(&["a\\b"]));
+        assert_eq!(s("'a\\b'"), v(&["a\\b"]));
+        assert_eq!(s("'' x"), v(&["", "x"]));
+        assert_eq!(s("  "), v(&[]));
+        assert_eq!(s("a\\"), None);
+        assert_eq!(s("\"a"), None);
+    }
+
+    #[test]
+    fn python_whitespace_includes_information_separators() {
+        assert_eq!(strip("\u{1c}\u{a0} x \u{3000}"), "x");
+        let k = kinds("[p]\na = 1\n\u{a0}\u{a0}b\n");
+        assert!(matches!(&k[2], Kind::Continuation(b) if b == "b"));
+    }
+}
