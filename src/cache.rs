@@ -7,31 +7,17 @@
 //! 0700 directory, so a crash leaves either the old or the new file, never a torn one.
 
 use std::fmt;
-use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
-use sha1::{Digest, Sha1};
 use time::OffsetDateTime;
 
+use crate::clock::{format_time, parse_time};
 use crate::error::{Error, Result};
+use crate::files::{self, home, read_json, sha1_hex};
 
-/// The user's home: `HOME` (also on Windows when set), else `USERPROFILE`.
-pub fn home() -> PathBuf {
-    for var in ["HOME", "USERPROFILE"] {
-        if let Some(h) = std::env::var_os(var)
-            && !h.is_empty()
-        {
-            return PathBuf::from(h);
-        }
-    }
-    PathBuf::from(".")
-}
-
-pub fn sha1_hex(data: &str) -> String {
-    hex::encode(Sha1::digest(data.as_bytes()))
-}
+/// The AWS CLI's window: a token or cached credentials with less than this left are renewed.
+pub const WINDOW: time::Duration = time::Duration::minutes(15);
 
 pub fn token_dir() -> PathBuf {
     home().join(".aws").join("sso").join("cache")
@@ -43,137 +29,6 @@ pub fn token_path(key: &str) -> PathBuf {
 
 pub fn role_dir() -> PathBuf {
     home().join(".aws").join("cli").join("cache")
-}
-
-/// ssoenv's own state (locks, stamps): `$XDG_STATE_HOME/ssoenv`, else `~/.local/state/ssoenv`.
-pub fn state_dir() -> PathBuf {
-    match std::env::var_os("XDG_STATE_HOME") {
-        Some(d) if Path::new(&d).is_absolute() => PathBuf::from(d).join("ssoenv"),
-        _ => home().join(".local").join("state").join("ssoenv"),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Time
-
-/// Parses the timestamp forms found in the caches: RFC 3339 (`Z` or offset, optional
-/// fraction) and the old `2020-06-17T10:02:08UTC`.
-pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
-    use time::format_description::well_known::Rfc3339;
-    let s = s.trim();
-    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-        return Some(t);
-    }
-    let base = s.strip_suffix("UTC").unwrap_or(s);
-    // Without a zone the CLI takes UTC.
-    OffsetDateTime::parse(&format!("{base}Z"), &Rfc3339).ok()
-}
-
-/// `%Y-%m-%dT%H:%M:%SZ`, the form the CLI writes.
-pub fn format_time(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
-pub fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Files
-
-/// Creates `dir` and its missing parents 0700.
-pub fn ensure_dir(dir: &Path) -> Result<()> {
-    let mut b = fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-    b.create(dir)
-        .map_err(|e| Error::io(dir, "create directory", e))
-}
-
-/// Writes `bytes` to `path` atomically: a 0600 temp file beside it, flushed, then renamed.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    ensure_dir(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), unique()));
-    let result = (|| {
-        let mut opts = fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let mut f = opts.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        Error::io(path, "write", e)
-    })
-}
-
-fn unique() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = now().unix_timestamp_nanos() as u64;
-    nanos ^ N.fetch_add(1, Ordering::Relaxed)
-}
-
-/// Reads a JSON object. `Ok(None)` when the file does not exist.
-pub fn read_json(path: &Path) -> Result<Option<Map<String, Value>>> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(path, "read", e)),
-    };
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(m)) => Ok(Some(m)),
-        Ok(_) => Err(Error::BadCache {
-            path: path.to_path_buf(),
-            message: "not a JSON object".into(),
-        }),
-        Err(e) => Err(Error::BadCache {
-            path: path.to_path_buf(),
-            message: format!("invalid JSON ({e})"),
-        }),
-    }
-}
-
-pub fn write_json(path: &Path, map: &Map<String, Value>) -> Result<()> {
-    let text = serde_json::to_string_pretty(map).map_err(|e| Error::Other(e.to_string()))?;
-    write_atomic(path, text.as_bytes())
-}
-
-/// An exclusive advisory lock held until dropped. Many shells may renew at once: the lock
-/// makes one of them do the network work while the others wait, then re-read the cache.
-pub struct Lock(#[allow(dead_code)] fs::File);
-
-pub fn lock(name: &str) -> Result<Lock> {
-    let dir = state_dir().join("locks");
-    ensure_dir(&dir)?;
-    let path = dir.join(format!("{}.lock", sha1_hex(name)));
-    let f = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::io(&path, "open lock file", e))?;
-    f.lock().map_err(|e| Error::io(&path, "lock", e))?;
-    Ok(Lock(f))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,7 +76,7 @@ fn str_field(m: &Map<String, Value>, k: &str) -> Option<String> {
 impl Token {
     /// Parses a token file's object, naming the file and key at fault.
     pub fn from_map(path: &Path, raw: Map<String, Value>) -> Result<Token> {
-        let bad = |message: String| Error::BadCache {
+        let bad = |message: String| Error::BadFile {
             path: path.to_path_buf(),
             message,
         };
@@ -352,7 +207,7 @@ pub fn write_role(path: &Path, c: &RoleCreds) -> Result<()> {
         }
     });
     let text = serde_json::to_string(&v).map_err(|e| Error::Other(e.to_string()))?;
-    write_atomic(path, text.as_bytes())
+    files::write_atomic(path, text.as_bytes(), files::Existing::Private)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::files;
 use crate::ini::{self, SectionKind, Value};
 
 /// The scope an sso-session registers for when it names none.
@@ -82,54 +83,105 @@ pub struct Config {
     services: Named,
 }
 
-/// The SSO settings a profile resolves to.
+/// What you sign in to: an `[sso-session]`, or the start URL of a legacy profile; with the
+/// settings the sign-in and the portal calls need.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SsoProfile {
-    pub name: String,
-    pub start_url: String,
-    pub sso_region: String,
-    pub account_id: String,
-    pub role_name: String,
-    /// `Some` for the current form (refreshable); `None` for the legacy form.
+pub struct Login {
+    /// `Some` for an sso-session (its token refreshes); `None` for a legacy start URL.
     pub session: Option<String>,
+    pub start_url: String,
+    /// The SSO region.
+    pub region: String,
+    /// The configured `sso_registration_scopes` (empty: none configured).
     pub scopes: Vec<String>,
-    /// The default region for the exported credentials.
-    pub region: Option<String>,
-    /// Endpoint overrides from the config file (`services` section, then `endpoint_url`).
+    /// Endpoint overrides from the config (`services` section, then `endpoint_url`).
     pub portal_endpoint: Option<String>,
     pub oidc_endpoint: Option<String>,
     pub ca_bundle: Option<String>,
+    /// What to run to sign in again: `ssoenv login dev`, `ssoenv login --sso-session corp`.
+    pub hint: String,
 }
 
-impl SsoProfile {
+impl Login {
+    /// A login to an sso-session, reached by its name (`login --sso-session`, `accounts`,
+    /// `configure`).
+    pub fn session(name: &str, start_url: &str, region: &str, scopes: Vec<String>) -> Login {
+        Login {
+            session: Some(name.to_string()),
+            start_url: start_url.to_string(),
+            region: region.to_string(),
+            scopes,
+            portal_endpoint: None,
+            oidc_endpoint: None,
+            ca_bundle: None,
+            hint: format!("ssoenv login --sso-session {}", ini::shell_quote(name)),
+        }
+    }
+
+    /// A legacy login to a start URL (`configure` with an empty session name).
+    pub fn legacy(start_url: &str, region: &str) -> Login {
+        Login {
+            session: None,
+            start_url: start_url.to_string(),
+            region: region.to_string(),
+            scopes: Vec::new(),
+            portal_endpoint: None,
+            oidc_endpoint: None,
+            ca_bundle: None,
+            hint: "ssoenv login".to_string(),
+        }
+    }
+
     /// What names the token cache file: the session name, or the legacy start URL.
     pub fn token_key(&self) -> &str {
         self.session.as_deref().unwrap_or(&self.start_url)
     }
 
-    /// How a user names this login in messages: `sso-session NAME` or the start URL.
-    pub fn login_name(&self) -> String {
+    /// How a user names this login in messages: `sso-session 'NAME'` or the start URL.
+    pub fn name(&self) -> String {
         match &self.session {
-            Some(s) => format!("sso-session '{}'", ini::visible(s)),
-            None => ini::visible(&self.start_url),
+            Some(s) => format!("sso-session '{}'", crate::messages::visible(s)),
+            None => crate::messages::visible(&self.start_url),
+        }
+    }
+
+    /// Scopes to register with: the configured ones, else the AWS CLI's default for sessions.
+    pub fn effective_scopes(&self) -> Vec<String> {
+        if !self.scopes.is_empty() {
+            self.scopes.clone()
+        } else if self.session.is_some() {
+            vec![DEFAULT_SCOPE.to_string()]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The error that says a new sign-in is needed, and how.
+    pub fn required(&self, reason: impl Into<String>) -> Error {
+        Error::LoginRequired {
+            what: self.name(),
+            reason: reason.into(),
+            hint: self.hint.clone(),
         }
     }
 }
 
-/// An `[sso-session]` on its own (for `login --sso-session` and `status`).
+/// An SSO profile: a role in an account, reached through a login.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SsoSession {
+pub struct SsoProfile {
     pub name: String,
-    pub start_url: String,
-    pub region: String,
-    pub scopes: Vec<String>,
+    pub login: Login,
+    pub account_id: String,
+    pub role_name: String,
+    /// The default region for the exported credentials.
+    pub region: Option<String>,
 }
 
 /// `AWS_CONFIG_FILE` (with `$VAR`s and `~` expanded, as botocore does), else `~/.aws/config`.
 pub fn config_path() -> PathBuf {
     match std::env::var("AWS_CONFIG_FILE") {
         Ok(p) if !p.is_empty() => PathBuf::from(expand_user(&expand_vars(&p))),
-        _ => crate::cache::home().join(".aws").join("config"),
+        _ => files::home().join(".aws").join("config"),
     }
 }
 
@@ -174,7 +226,7 @@ fn expand_user(path: &str) -> String {
     };
     let (user, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let home = if user.is_empty() {
-        Some(crate::cache::home())
+        Some(files::home())
     } else {
         user_home(user)
     };
@@ -464,21 +516,29 @@ impl Config {
                 from_services("sso_oidc").or(global),
             )
         };
+        let hint = if name == "default" {
+            "ssoenv login".to_string()
+        } else {
+            format!("ssoenv login {}", ini::shell_quote(name))
+        };
         Ok(SsoProfile {
             name: name.to_string(),
-            start_url: value("sso_start_url"),
-            sso_region,
+            login: Login {
+                session: session.map(|s| s.name.clone()),
+                start_url: value("sso_start_url"),
+                region: sso_region,
+                scopes: session
+                    .and_then(|s| s.get("sso_registration_scopes"))
+                    .map(parse_scopes)
+                    .unwrap_or_default(),
+                portal_endpoint,
+                oidc_endpoint,
+                ca_bundle: p.get("ca_bundle").map(str::to_string),
+                hint,
+            },
             account_id: value("sso_account_id"),
             role_name: value("sso_role_name"),
-            session: session.map(|s| s.name.clone()),
-            scopes: session
-                .and_then(|s| s.get("sso_registration_scopes"))
-                .map(parse_scopes)
-                .unwrap_or_default(),
             region,
-            portal_endpoint,
-            oidc_endpoint,
-            ca_bundle: p.get("ca_bundle").map(str::to_string),
         })
     }
 
@@ -508,8 +568,8 @@ impl Config {
         ))
     }
 
-    /// Resolves an `[sso-session NAME]` section.
-    pub fn session(&self, name: &str) -> Result<SsoSession> {
+    /// The login of an `[sso-session NAME]` section.
+    pub fn session_login(&self, name: &str) -> Result<Login> {
         let Some(s) = self.sessions.get(name) else {
             return Err(Error::SessionNotFound {
                 session: name.to_string(),
@@ -518,15 +578,41 @@ impl Config {
             });
         };
         let (start_url, region) = self.session_required(s)?;
-        Ok(SsoSession {
-            name: name.to_string(),
-            start_url,
-            region,
-            scopes: s
-                .get("sso_registration_scopes")
-                .map(parse_scopes)
-                .unwrap_or_default(),
-        })
+        let scopes = s
+            .get("sso_registration_scopes")
+            .map(parse_scopes)
+            .unwrap_or_default();
+        Ok(Login::session(name, &start_url, &region, scopes))
+    }
+
+    /// The sso-session a command means: the one named, else the only one, else the default
+    /// profile's.
+    pub fn choose_login(&self, name: Option<&str>) -> Result<Login> {
+        if let Some(name) = name {
+            return self.session_login(name);
+        }
+        let names: Vec<&str> = self.sso_sessions().map(|s| s.name.as_str()).collect();
+        if let [only] = names.as_slice() {
+            return self.session_login(only);
+        }
+        if let Ok(p) = self.resolve(&choose_profile(None))
+            && let Some(s) = &p.login.session
+        {
+            return self.session_login(s);
+        }
+        if names.is_empty() {
+            Err(Error::Other(format!(
+                "{} has no [sso-session] section; add one with `ssoenv configure sso-session`",
+                self.path.display()
+            )))
+        } else {
+            let names: Vec<String> = names.iter().map(|n| crate::messages::visible(n)).collect();
+            Err(Error::Usage(format!(
+                "{} has several [sso-session] sections ({}); pass --sso-session NAME",
+                self.path.display(),
+                names.join(", ")
+            )))
+        }
     }
 
     /// Profile names close to `name`, for "did you mean".
@@ -624,21 +710,24 @@ cli_legacy_plugin_path = /x
     #[test]
     fn session_profile_resolves_with_scopes_region_and_services_endpoint() {
         let p = cfg(REAL).resolve("dev").unwrap();
-        assert_eq!(p.start_url, "https://corp.awsapps.com/start");
-        assert_eq!(p.sso_region, "eu-central-1");
-        assert_eq!(p.session.as_deref(), Some("corp"));
-        assert_eq!(p.token_key(), "corp");
-        assert_eq!(p.scopes, vec!["sso:account:access", "extra:scope"]);
+        assert_eq!(p.login.start_url, "https://corp.awsapps.com/start");
+        assert_eq!(p.login.region, "eu-central-1");
+        assert_eq!(p.login.session.as_deref(), Some("corp"));
+        assert_eq!(p.login.token_key(), "corp");
+        assert_eq!(p.login.scopes, vec!["sso:account:access", "extra:scope"]);
         assert_eq!(p.region.as_deref(), Some("us-east-2"));
-        assert_eq!(p.portal_endpoint.as_deref(), Some("http://127.0.0.1:9"));
-        assert_eq!(p.oidc_endpoint, None);
+        assert_eq!(
+            p.login.portal_endpoint.as_deref(),
+            Some("http://127.0.0.1:9")
+        );
+        assert_eq!(p.login.oidc_endpoint, None);
     }
 
     #[test]
     fn legacy_profile_keys_by_start_url() {
         let p = cfg(REAL).resolve("legacy").unwrap();
-        assert_eq!(p.session, None);
-        assert_eq!(p.token_key(), "https://example.awsapps.com/start");
+        assert_eq!(p.login.session, None);
+        assert_eq!(p.login.token_key(), "https://example.awsapps.com/start");
         assert_eq!(p.role_name, "Admin");
     }
 
@@ -717,7 +806,7 @@ cli_legacy_plugin_path = /x
             "[profile default]\nSSO_Start_URL: https://x\nsso_region=us-east-1\nsso_account_id=1\nsso_role_name=r\n",
         );
         let p = c.resolve("default").unwrap();
-        assert_eq!(p.start_url, "https://x");
+        assert_eq!(p.login.start_url, "https://x");
     }
 
     #[test]
@@ -803,7 +892,7 @@ cli_legacy_plugin_path = /x
             "[DEFAULT]\nsso_region = eu-west-1\n[profile 'my dev']\nsso_start_url = https://x\nsso_account_id = 1\nsso_role_name = r\n[default]\nregion = a\n[profile default]\nregion = b\n",
         );
         let p = c.resolve("my dev").unwrap();
-        assert_eq!(p.sso_region, "eu-west-1");
+        assert_eq!(p.login.region, "eu-west-1");
         let names: Vec<&str> = c.profiles().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["my dev", "default"]);
         assert_eq!(c.profile("default").unwrap().get("region"), Some("b"));

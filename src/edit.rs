@@ -10,11 +10,10 @@
 //! or the new one.
 
 use std::collections::HashMap;
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::files;
 use crate::ini::{self, Kind, SectionKind, SyntaxError};
 
 /// One line with its ending, and what it reads as.
@@ -263,7 +262,7 @@ impl Doc {
         if !value_fits(value) {
             return Err(Error::Other(format!(
                 "the value {:?} for {key} cannot be written to the config file",
-                ini::visible(value)
+                crate::messages::visible(value)
             )));
         }
         let Some(at) = self.find(kind, name) else {
@@ -355,7 +354,7 @@ impl Doc {
             return Err(Error::Other(format!(
                 "no [{} …] header reads back as the name {:?}",
                 kind.word(),
-                ini::visible(name)
+                crate::messages::visible(name)
             )));
         };
         let nl = self.newline;
@@ -469,64 +468,16 @@ pub fn diff(old: &str, new: &str) -> String {
 
 /// Reads the config file; a missing file is an empty text.
 pub fn read(path: &Path) -> Result<String> {
-    match fs::read(path) {
-        Ok(b) => String::from_utf8(b).map_err(|_| {
-            Error::Other(format!("{} is not UTF-8 text; not changed", path.display()))
-        }),
+    match std::fs::read(path) {
+        Ok(b) => crate::config::utf8(&b, path).map(str::to_string),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
         Err(e) => Err(Error::io(path, "read", e)),
     }
 }
 
-/// Writes the config text atomically. Through a symlink the target is replaced (the link
-/// stays); the file keeps its permissions (0600 when new); a read-only file is refused.
+/// Writes the config text atomically, through a symlink to its target, keeping its mode.
 pub fn write(path: &Path, text: &str) -> Result<()> {
-    let target: PathBuf = match fs::canonicalize(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => path.to_path_buf(),
-        Err(e) => return Err(Error::io(path, "resolve", e)),
-    };
-    let meta = fs::metadata(&target).ok();
-    if meta.as_ref().is_some_and(|m| m.permissions().readonly()) {
-        return Err(Error::Other(format!(
-            "{} is read-only; not changed (make it writable, or edit it by hand)",
-            path.display()
-        )));
-    }
-    let dir = target.parent().unwrap_or(Path::new("."));
-    if !dir.exists() {
-        crate::cache::ensure_dir(dir)?;
-    }
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.ssoenv-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut opts = fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-            let mode = meta
-                .as_ref()
-                .map_or(0o600, |m| m.permissions().mode() & 0o7777);
-            opts.mode(mode);
-        }
-        let mut f = opts.open(&tmp)?;
-        if let Some(m) = &meta {
-            // The umask may have narrowed the mode given to open.
-            f.set_permissions(m.permissions())?;
-        }
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, &target)
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        Error::io(path, "write", e)
-    })
+    files::write_atomic(path, text.as_bytes(), files::Existing::Keep)
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The variables ssoenv sets, as a list of [`Change`]s that a shell module turns into text.
 //! Names are checked once, here; values are quoted by the shell module, never here.
 
-use crate::cache::{RoleCreds, format_time};
+use crate::cache::RoleCreds;
+use crate::clock::format_time;
 use crate::stamp::Stamp;
 
 /// A checked environment variable name: `^[A-Za-z_][A-Za-z0-9_]*$`.

@@ -6,7 +6,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use crate::ini::visible;
+use crate::messages::visible;
 
 /// Exit codes, documented in `--help` and README.
 pub mod exit {
@@ -73,10 +73,16 @@ pub enum Error {
         value: String,
         why: &'static str,
     },
-    /// A cache file that exists but cannot be used.
-    BadCache {
+    /// A file that exists but cannot be used: a cache file, the CA bundle, a `.ssoenv`.
+    BadFile {
         path: PathBuf,
         message: String,
+    },
+    /// A sign-in that did not complete: denied, expired, or no answer.
+    SignIn {
+        /// `sso-session 'NAME'` or the start URL.
+        login: String,
+        reason: String,
     },
     /// No usable token: the user must sign in again.
     LoginRequired {
@@ -232,7 +238,8 @@ impl fmt::Display for Error {
                 visible(section),
                 visible(value)
             ),
-            Error::BadCache { path, message } => write!(f, "{}: {message}", path.display()),
+            Error::BadFile { path, message } => write!(f, "{}: {message}", path.display()),
+            Error::SignIn { login, reason } => write!(f, "sign-in to {login} failed: {reason}"),
             Error::LoginRequired { what, reason, hint } => {
                 write!(f, "{reason} for {what}: run `{hint}`")
             }

@@ -48,6 +48,17 @@ pub fn endpoint(service: Service, region: &str, configured: Option<&str>) -> Str
     }
 }
 
+impl crate::config::Login {
+    /// This login's endpoint for a service, overrides included.
+    pub fn endpoint(&self, service: Service) -> String {
+        let configured = match service {
+            Service::Portal => self.portal_endpoint.as_deref(),
+            Service::Oidc => self.oidc_endpoint.as_deref(),
+        };
+        endpoint(service, &self.region, configured)
+    }
+}
+
 /// A response: status, the AWS error name if any, and the body.
 #[derive(Debug)]
 pub struct Reply {
@@ -96,7 +107,7 @@ impl Client {
                 })
                 .collect();
             if certs.is_empty() {
-                return Err(Error::BadCache {
+                return Err(Error::BadFile {
                     path: path.into(),
                     message: "CA bundle holds no PEM certificate".into(),
                 });

@@ -36,6 +36,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use crate::messages::visible;
+
 /// Python's `str.isspace`: Unicode white space plus the information separators `\x1c`–`\x1f`.
 pub fn is_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
@@ -511,8 +513,8 @@ pub fn header_for(kind: SectionKind, name: &str) -> Option<String> {
     round_trips.then_some(header)
 }
 
-/// Python's `shlex.quote`.
-fn shell_quote(s: &str) -> String {
+/// Python's `shlex.quote`: POSIX shell quoting, only where needed.
+pub fn shell_quote(s: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
     if !s.is_empty() && s.chars().all(safe) {
         s.to_string()
@@ -590,29 +592,6 @@ pub fn shlex_split(s: &str) -> Option<Vec<String>> {
             Some(words)
         }
     }
-}
-
-/// Text for a message: control characters (and other invisible line breaks) made visible.
-pub fn visible(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{1b}' => out.push_str("\\e"),
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
-                let n = c as u32;
-                if n <= 0xff {
-                    out.push_str(&format!("\\x{n:02x}"));
-                } else {
-                    out.push_str(&format!("\\u{{{n:x}}}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// At most 60 characters of a line, quoted, control characters visible.

@@ -3,43 +3,32 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 
+mod ask;
 mod browser;
 mod cache;
 mod cli;
+mod clock;
 mod cmd;
 mod config;
+mod credentials;
 mod edit;
 mod env;
 mod error;
+mod files;
 mod http;
 mod ini;
+mod messages;
 mod oidc;
 mod portal;
-mod prompt;
 mod random;
-mod session;
 mod shell;
+mod signin;
 mod stamp;
-
-static DEBUG: AtomicBool = AtomicBool::new(false);
-
-pub fn debug_enabled() -> bool {
-    DEBUG.load(Ordering::Relaxed)
-}
-
-/// `--debug` output on stderr. Callers pass no secrets: tokens and keys are never formatted.
-#[macro_export]
-macro_rules! debug {
-    ($($arg:tt)*) => {
-        if $crate::debug_enabled() {
-            eprintln!("ssoenv: debug: {}", format_args!($($arg)*));
-        }
-    };
-}
+mod table;
+mod trust;
 
 fn run(cli: cli::Cli) -> error::Result<String> {
     match cli.command {
@@ -64,7 +53,7 @@ fn run(cli: cli::Cli) -> error::Result<String> {
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     if cli.debug || std::env::var_os("SSOENV_DEBUG").is_some_and(|v| !v.is_empty() && v != "0") {
-        DEBUG.store(true, Ordering::Relaxed);
+        messages::set_debug(true);
     }
     match run(cli) {
         Ok(out) => {

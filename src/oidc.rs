@@ -6,8 +6,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::cache::{self, Token};
+use crate::config::Login;
 use crate::error::Error;
-use crate::http::{AwsError, Body, Client};
+use crate::http::{AwsError, Body, Client, Service};
+use crate::{clock, files};
 use time::OffsetDateTime;
 
 #[derive(Deserialize)]
@@ -67,10 +69,10 @@ pub fn refresh(client: &Client, endpoint: &str, token: &Token) -> Result<Token, 
         }));
     };
     set.insert("accessToken".into(), Value::String(access));
-    let expires = cache::now() + time::Duration::seconds(expires_in);
+    let expires = clock::now() + time::Duration::seconds(expires_in);
     set.insert(
         "expiresAt".into(),
-        Value::String(cache::format_time(expires)),
+        Value::String(clock::format_time(expires)),
     );
     if let Some(r) = out.refresh_token {
         set.insert("refreshToken".into(), Value::String(r));
@@ -79,7 +81,7 @@ pub fn refresh(client: &Client, endpoint: &str, token: &Token) -> Result<Token, 
     for (k, v) in set {
         raw.insert(k, v);
     }
-    cache::write_json(&token.path, &raw).map_err(RefreshError::Other)?;
+    files::write_json(&token.path, &raw).map_err(RefreshError::Other)?;
     Token::from_map(&token.path, raw).map_err(RefreshError::Other)
 }
 
@@ -87,7 +89,6 @@ pub fn refresh(client: &Client, endpoint: &str, token: &Token) -> Result<Token, 
 // Sign-in: RegisterClient, StartDeviceAuthorization, CreateToken (device code, auth code).
 
 pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-pub use crate::config::DEFAULT_SCOPE;
 
 /// Which sign-in flow a registration serves; one is never reused for the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,35 +97,6 @@ pub enum Flow {
     Device,
     /// RFC 7636 + RFC 8252: authorization code with PKCE through a loopback redirect.
     AuthCode,
-}
-
-/// What is being signed in to.
-#[derive(Debug, Clone)]
-pub struct Target {
-    /// `Some` for `[sso-session]` logins (refreshable), `None` for legacy start URLs.
-    pub session: Option<String>,
-    pub start_url: String,
-    pub region: String,
-    /// The configured `sso_registration_scopes` (empty: none configured).
-    pub scopes: Vec<String>,
-    pub endpoint: String,
-}
-
-impl Target {
-    pub fn token_key(&self) -> &str {
-        self.session.as_deref().unwrap_or(&self.start_url)
-    }
-
-    /// Scopes to register with: the configured ones, else the CLI's default for sessions.
-    pub fn effective_scopes(&self) -> Vec<String> {
-        if !self.scopes.is_empty() {
-            self.scopes.clone()
-        } else if self.session.is_some() {
-            vec![DEFAULT_SCOPE.to_string()]
-        } else {
-            Vec::new()
-        }
-    }
 }
 
 #[derive(Clone)]
@@ -139,7 +111,7 @@ impl std::fmt::Debug for Registration {
         f.debug_struct("Registration")
             .field("client_id", &self.client_id)
             .field("client_secret", &"<redacted>")
-            .field("expires_at", &cache::format_time(self.expires_at))
+            .field("expires_at", &clock::format_time(self.expires_at))
             .finish()
     }
 }
@@ -147,7 +119,7 @@ impl std::fmt::Debug for Registration {
 /// The AWS CLI's registration cache file: `sha1(json.dumps({"region", "scopes",
 /// "session_name", "startUrl", "tool": "botocore"}, sort_keys=True))` with Python's default
 /// separators; absent scopes and session are `null`.
-pub fn registration_path(t: &Target) -> std::path::PathBuf {
+pub fn registration_path(t: &Login) -> std::path::PathBuf {
     let scopes = if t.scopes.is_empty() {
         Value::Null
     } else {
@@ -166,7 +138,7 @@ pub fn registration_path(t: &Target) -> std::path::PathBuf {
         .map(|(k, v)| format!("\"{k}\": {}", python_json(v)))
         .collect();
     let key = cache::ascii_json(&format!("{{{}}}", body.join(", ")));
-    cache::token_dir().join(format!("{}.json", cache::sha1_hex(&key)))
+    cache::token_dir().join(format!("{}.json", files::sha1_hex(&key)))
 }
 
 /// `json.dumps` with default separators (`", "` and `": "`).
@@ -191,13 +163,13 @@ fn grant_types(flow: Flow, refreshable: bool) -> Vec<&'static str> {
 /// A cached registration for this flow with more than 15 minutes left, or a new one.
 pub fn registration(
     client: &Client,
-    t: &Target,
+    t: &Login,
     flow: Flow,
     redirect_uri: Option<&str>,
 ) -> Result<Registration, Error> {
     let path = registration_path(t);
-    let now = cache::now();
-    if let Ok(Some(m)) = cache::read_json(&path) {
+    let now = clock::now();
+    if let Ok(Some(m)) = files::read_json(&path) {
         let s = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
         let cached_grants: Vec<&str> = m
             .get("grantTypes")
@@ -211,9 +183,9 @@ pub fn registration(
         if let (Some(id), Some(secret), Some(exp)) = (
             s("clientId"),
             s("clientSecret"),
-            s("expiresAt").and_then(|e| cache::parse_time(&e)),
+            s("expiresAt").and_then(|e| clock::parse_time(&e)),
         ) && same_flow
-            && exp - now > crate::session::WINDOW
+            && exp - now > cache::WINDOW
         {
             crate::debug!("RegisterClient: reusing {}", path.display());
             return Ok(Registration {
@@ -240,9 +212,15 @@ pub fn registration(
         body["redirectUris"] = json!(redirect_uri.into_iter().collect::<Vec<_>>());
         body["issuerUrl"] = json!(t.start_url);
     }
-    let out: Value = call(client, &t.endpoint, OP, "/client/register", &body)?;
+    let out: Value = call(
+        client,
+        &t.endpoint(Service::Oidc),
+        OP,
+        "/client/register",
+        &body,
+    )?;
     let bad = |m: &str| Error::BadResponse {
-        endpoint: t.endpoint.clone(),
+        endpoint: t.endpoint(Service::Oidc),
         operation: OP,
         message: m.to_string(),
     };
@@ -257,14 +235,14 @@ pub fn registration(
     let mut file = Map::new();
     file.insert("clientId".into(), json!(id));
     file.insert("clientSecret".into(), json!(secret));
-    file.insert("expiresAt".into(), json!(cache::format_time(exp)));
+    file.insert("expiresAt".into(), json!(clock::format_time(exp)));
     if !scopes.is_empty() {
         file.insert("scopes".into(), json!(scopes));
     }
     if !grants.is_empty() {
         file.insert("grantTypes".into(), json!(grants));
     }
-    cache::write_json(&path, &file)?;
+    files::write_json(&path, &file)?;
     Ok(Registration {
         client_id: id.to_string(),
         client_secret: secret.to_string(),
@@ -307,13 +285,19 @@ pub struct DeviceAuth {
     pub interval: u64,
 }
 
-pub fn start_device(client: &Client, t: &Target, reg: &Registration) -> Result<DeviceAuth, Error> {
+pub fn start_device(client: &Client, t: &Login, reg: &Registration) -> Result<DeviceAuth, Error> {
     const OP: &str = "StartDeviceAuthorization";
     let body = json!({"clientId": reg.client_id, "clientSecret": reg.client_secret, "startUrl": t.start_url});
-    let out = call(client, &t.endpoint, OP, "/device_authorization", &body)?;
+    let out = call(
+        client,
+        &t.endpoint(Service::Oidc),
+        OP,
+        "/device_authorization",
+        &body,
+    )?;
     let s = |k: &str| out[k].as_str().map(str::to_string);
     let bad = || Error::BadResponse {
-        endpoint: t.endpoint.clone(),
+        endpoint: t.endpoint(Service::Oidc),
         operation: OP,
         message: "no deviceCode, userCode or verificationUri".into(),
     };
@@ -386,17 +370,17 @@ pub fn create_token(client: &Client, endpoint: &str, body: &Value) -> Result<Pol
 }
 
 /// Writes the token file as the AWS CLI does, keeping unknown keys of an existing one.
-pub fn save_token(t: &Target, reg: &Registration, new: &NewToken) -> Result<Token, Error> {
+pub fn save_token(t: &Login, reg: &Registration, new: &NewToken) -> Result<Token, Error> {
     let path = cache::token_path(t.token_key());
-    let mut raw = match cache::read_json(&path) {
+    let mut raw = match files::read_json(&path) {
         Ok(Some(m)) => m,
         _ => Map::new(),
     };
-    let expires = cache::now() + time::Duration::seconds(new.expires_in);
+    let expires = clock::now() + time::Duration::seconds(new.expires_in);
     raw.insert("startUrl".into(), json!(t.start_url));
     raw.insert("region".into(), json!(t.region));
     raw.insert("accessToken".into(), json!(new.access_token));
-    raw.insert("expiresAt".into(), json!(cache::format_time(expires)));
+    raw.insert("expiresAt".into(), json!(clock::format_time(expires)));
     if t.session.is_some() {
         match &new.refresh_token {
             Some(r) => raw.insert("refreshToken".into(), json!(r)),
@@ -406,10 +390,10 @@ pub fn save_token(t: &Target, reg: &Registration, new: &NewToken) -> Result<Toke
         raw.insert("clientSecret".into(), json!(reg.client_secret));
         raw.insert(
             "registrationExpiresAt".into(),
-            json!(cache::format_time(reg.expires_at)),
+            json!(clock::format_time(reg.expires_at)),
         );
     }
-    cache::write_json(&path, &raw)?;
+    files::write_json(&path, &raw)?;
     Token::from_map(&path, raw)
 }
 
@@ -457,13 +441,12 @@ mod tests {
         // hashlib.sha1(json.dumps({"region": "us-east-1", "scopes": ["sso:account:access"],
         //   "session_name": "corp", "startUrl": "https://corp.awsapps.com/start",
         //   "tool": "botocore"}, sort_keys=True).encode()).hexdigest()
-        let t = Target {
-            session: Some("corp".into()),
-            start_url: "https://corp.awsapps.com/start".into(),
-            region: "us-east-1".into(),
-            scopes: vec!["sso:account:access".into()],
-            endpoint: String::new(),
-        };
+        let t = Login::session(
+            "corp",
+            "https://corp.awsapps.com/start",
+            "us-east-1",
+            vec!["sso:account:access".into()],
+        );
         let p = registration_path(&t);
         assert_eq!(
             p.file_name().unwrap().to_str().unwrap(),

@@ -1,6 +1,7 @@
 //! The SSO portal API (rest-json, unsigned, bearer token in `x-amz-sso_bearer_token`):
 //! GetRoleCredentials, ListAccounts, ListAccountRoles, Logout. Wire shapes per the
-//! `sso` 2019-06-10 model; errors become [`Error`]s that say what to do.
+//! `sso` 2019-06-10 model; errors come back as [`Error::Aws`] with their AWS name, for the
+//! caller to say what they mean for its profile or login.
 
 use serde::Deserialize;
 
@@ -9,28 +10,6 @@ use crate::error::{Error, Result};
 use crate::http::{AwsError, Body, Client, encode};
 
 const TOKEN_HEADER: &str = "x-amz-sso_bearer_token";
-
-/// Who is asking, for messages: the profile and the login it uses.
-pub struct Caller<'a> {
-    pub profile: &'a str,
-    pub login: String,
-    pub login_hint: String,
-}
-
-impl Caller<'_> {
-    /// An API error: 401 means the sign-in is gone; the rest keep their AWS name.
-    fn error(&self, e: AwsError, endpoint: &str, op: &'static str) -> Error {
-        if e.code == "UnauthorizedException" {
-            Error::LoginRequired {
-                what: self.login.clone(),
-                reason: "the SSO session has expired or was signed out".into(),
-                hint: self.login_hint.clone(),
-            }
-        } else {
-            e.into_error(endpoint, op)
-        }
-    }
-}
 
 /// A GET with the bearer token.
 fn get(
@@ -71,7 +50,6 @@ pub fn get_role_credentials(
     token: &str,
     account_id: &str,
     role_name: &str,
-    caller: &Caller<'_>,
 ) -> Result<RoleCreds> {
     const OP: &str = "GetRoleCredentials";
     let path = format!(
@@ -81,15 +59,7 @@ pub fn get_role_credentials(
     );
     let reply = get(client, endpoint, OP, &path, token)?;
     if reply.status != 200 {
-        let e = AwsError::from_reply(&reply);
-        return Err(match e.code.as_str() {
-            "ForbiddenException" => Error::NoAccess {
-                role: role_name.to_string(),
-                account: account_id.to_string(),
-                profile: caller.profile.to_string(),
-            },
-            _ => caller.error(e, endpoint, OP),
-        });
+        return Err(AwsError::from_reply(&reply).into_error(endpoint, OP));
     }
     let bad = |message: &str| Error::BadResponse {
         endpoint: endpoint.to_string(),
@@ -179,7 +149,6 @@ fn pages<T: serde::de::DeserializeOwned>(
     token: &str,
     op: &'static str,
     base: &str,
-    caller: &Caller<'_>,
     mut take: impl FnMut(T) -> Option<String>,
 ) -> Result<()> {
     let mut next: Option<String> = None;
@@ -192,7 +161,7 @@ fn pages<T: serde::de::DeserializeOwned>(
         }
         let reply = get(client, endpoint, op, &path, token)?;
         if reply.status != 200 {
-            return Err(caller.error(AwsError::from_reply(&reply), endpoint, op));
+            return Err(AwsError::from_reply(&reply).into_error(endpoint, op));
         }
         let page: T = serde_json::from_str(&reply.body).map_err(|_| Error::BadResponse {
             endpoint: endpoint.to_string(),
@@ -212,12 +181,7 @@ fn pages<T: serde::de::DeserializeOwned>(
 }
 
 /// ListAccounts, all pages.
-pub fn list_accounts(
-    client: &Client,
-    endpoint: &str,
-    token: &str,
-    caller: &Caller<'_>,
-) -> Result<Vec<Account>> {
+pub fn list_accounts(client: &Client, endpoint: &str, token: &str) -> Result<Vec<Account>> {
     let mut all = Vec::new();
     pages(
         client,
@@ -225,7 +189,6 @@ pub fn list_accounts(
         token,
         "ListAccounts",
         "/assignment/accounts",
-        caller,
         |p: AccountsPage| {
             all.extend(p.account_list);
             p.next_token
@@ -240,7 +203,6 @@ pub fn list_roles(
     endpoint: &str,
     token: &str,
     account_id: &str,
-    caller: &Caller<'_>,
 ) -> Result<Vec<Role>> {
     let mut all = Vec::new();
     let base = format!("/assignment/roles?account_id={}", encode(account_id));
@@ -250,7 +212,6 @@ pub fn list_roles(
         token,
         "ListAccountRoles",
         &base,
-        caller,
         |p: RolesPage| {
             all.extend(p.role_list);
             p.next_token

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use time::OffsetDateTime;
 
-use crate::cache::{self, RoleCreds};
+use crate::cache::RoleCreds;
+use crate::files;
 
 /// The hooks renew this many seconds before expiry (`SSOENV_REFRESH_MARGIN`, default 600).
 pub fn margin() -> i64 {
@@ -29,7 +30,7 @@ pub struct Stamp {
 
 /// A short identity of a set of credentials (not a secret: the access key id is public).
 pub fn identity(c: &RoleCreds) -> String {
-    cache::sha1_hex(&c.access_key_id)[..16].to_string()
+    files::sha1_hex(&c.access_key_id)[..16].to_string()
 }
 
 impl Stamp {
@@ -75,9 +76,9 @@ pub fn path(profile: &str) -> PathBuf {
     let name = if clean == profile && !profile.starts_with('.') {
         clean
     } else {
-        format!("_{clean}-{}", &cache::sha1_hex(profile)[..8])
+        format!("_{clean}-{}", &files::sha1_hex(profile)[..8])
     };
-    cache::state_dir().join("stamps").join(name)
+    files::state_dir().join("stamps").join(name)
 }
 
 pub fn read(profile: &str) -> Option<Stamp> {
@@ -90,7 +91,11 @@ pub fn write(profile: &str, s: &Stamp) {
     if read(profile).as_ref() == Some(s) {
         return;
     }
-    if let Err(e) = cache::write_atomic(&path(profile), s.line().as_bytes()) {
+    if let Err(e) = files::write_atomic(
+        &path(profile),
+        s.line().as_bytes(),
+        files::Existing::Private,
+    ) {
         crate::debug!("stamp not written: {e}");
     }
 }

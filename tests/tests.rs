@@ -11,3 +11,4 @@ mod interop;
 mod login;
 mod plugins;
 mod shells;
+mod structure;

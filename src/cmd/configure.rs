@@ -5,18 +5,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::cli::{
-    ConfigureAction, ConfigureArgs, LoginArgs, PopulateArgs, SessionArgs, WizardArgs,
-};
-use crate::cmd::accounts::{Portal, choose_session, session_profile};
-use crate::cmd::login;
-use crate::config::{self, DEFAULT_SCOPE, SsoProfile, SsoSession, check_region, check_start_url};
+use crate::ask::Asker;
+use crate::cli::{ConfigureAction, ConfigureArgs, PopulateArgs, SessionArgs, WizardArgs};
+use crate::config::{self, DEFAULT_SCOPE, Login, check_region, check_start_url};
+use crate::credentials::Portal;
 use crate::edit::{self, Doc};
 use crate::error::{Error, Result};
-use crate::http::{self, Client, Service};
+use crate::http::Client;
 use crate::ini::{self, SectionKind};
-use crate::oidc::Target;
-use crate::prompt::Prompter;
+use crate::signin::{self, Options};
 
 /// The key that marks a profile written by `configure populate`; its value is the session.
 const GENERATED: &str = "ssoenv_generated";
@@ -66,7 +63,7 @@ fn check_section_name(kind: SectionKind, flag: &str, name: &str) -> Result<()> {
     match why {
         Some(why) => Err(Error::Usage(format!(
             "{flag} {:?}: {why}",
-            ini::visible(name)
+            crate::messages::visible(name)
         ))),
         None => Ok(()),
     }
@@ -74,7 +71,7 @@ fn check_section_name(kind: SectionKind, flag: &str, name: &str) -> Result<()> {
 
 /// A flag's value, checked; or the question's answer.
 fn answer(
-    q: &Prompter,
+    q: &Asker,
     flag_value: &Option<String>,
     question: &str,
     flag: &str,
@@ -107,10 +104,10 @@ fn apply_section(
                 return Err(Error::Other(format!(
                     "[{} {}] in {} already has {k} = {}; pass --force to change it to {}, or choose another name",
                     kind.word(),
-                    ini::visible(name),
+                    crate::messages::visible(name),
                     path.display(),
-                    ini::visible(&old),
-                    ini::visible(v)
+                    crate::messages::visible(&old),
+                    crate::messages::visible(v)
                 )));
             }
         }
@@ -159,7 +156,7 @@ fn write_if_changed(path: &std::path::Path, before: &str, doc: &Doc) -> Result<b
 /// The session questions: name, start URL, region, scopes. An existing session with the same
 /// name is reused.
 fn session_answers(
-    q: &Prompter,
+    q: &Asker,
     a: &SessionArgs,
     doc: &Doc,
 ) -> Result<(String, String, String, String)> {
@@ -237,7 +234,7 @@ fn session_keys(url: &str, region: &str, scopes: &str) -> Vec<(&'static str, Str
 fn sso_session(a: &SessionArgs) -> Result<String> {
     let path = config::config_path();
     let (before, mut doc) = open(&path)?;
-    let q = Prompter::new();
+    let q = Asker::new();
     let (name, url, region, scopes) = session_answers(&q, a, &doc)?;
     if name.is_empty() {
         return Err(bad("sso_session", "", "an [sso-session] needs a name"));
@@ -264,46 +261,32 @@ fn sso_session(a: &SessionArgs) -> Result<String> {
 }
 
 /// Signed in to the login: the cached token, or a sign-in now.
-fn signed_in(t: &Target, p: &SsoProfile, device: bool, no_browser: bool) -> Result<Portal> {
+fn signed_in(login: &Login, device: bool, no_browser: bool) -> Result<Portal> {
     let client = Client::new(None)?;
-    let args = LoginArgs {
-        profile: None,
-        sso_session: t.session.clone(),
-        use_device_code: device,
+    let opts = Options {
+        device,
         no_browser,
         force: false,
-        timeout: 600,
+        timeout: signin::WAIT,
     };
-    let token = login::token_for(&client, t, &args)?;
-    Ok(Portal::with_token(client, p, token.access_token))
+    let token = signin::token_for(&client, login, &opts)?;
+    Ok(Portal::with_token(client, login, token.access_token))
 }
 
 fn wizard(a: &WizardArgs) -> Result<String> {
     let path = config::config_path();
     let (before, mut doc) = open(&path)?;
-    let q = Prompter::new();
+    let q = Asker::new();
     let (name, url, region, scopes) = session_answers(&q, &a.session, &doc)?;
     if let Some(p) = &a.profile {
         check_section_name(SectionKind::Profile, "--profile", p)?;
     }
     let session = (!name.is_empty()).then(|| name.clone());
-    let sess = SsoSession {
-        name: name.clone(),
-        start_url: url.clone(),
-        region: region.clone(),
-        scopes: config::parse_scopes(&scopes),
+    let login = match &session {
+        Some(s) => Login::session(s, &url, &region, config::parse_scopes(&scopes)),
+        None => Login::legacy(&url, &region),
     };
-    let mut p = session_profile(&sess);
-    p.session = session.clone();
-    let target = Target {
-        session: session.clone(),
-        start_url: url.clone(),
-        region: region.clone(),
-        scopes: p.scopes.clone(),
-        endpoint: http::endpoint(Service::Oidc, &region, None),
-    };
-    check_start_url(&url).map_err(|why| bad("sso_start_url", &url, why))?;
-    let portal = signed_in(&target, &p, a.use_device_code, a.no_browser)?;
+    let portal = signed_in(&login, a.use_device_code, a.no_browser)?;
 
     let accounts = portal.accounts()?;
     if accounts.is_empty() {
@@ -493,13 +476,14 @@ fn populate(a: &PopulateArgs) -> Result<String> {
         by("region", check_region)(r)?;
     }
     let cfg = config::load()?;
-    let s = choose_session(&cfg, a.sso_session.as_deref())?;
-    let portal = Portal::open(&session_profile(&s))?;
+    let login = cfg.choose_login(a.sso_session.as_deref())?;
+    let portal = Portal::open(&login)?;
+    let session = login.session.clone().unwrap_or_default();
     let accounts = portal.accounts()?;
     if accounts.is_empty() {
         return Err(Error::Other(format!(
             "no AWS account is assigned to you at {}",
-            s.start_url
+            login.start_url
         )));
     }
     // name → (account, role); two pairs with one name is an error naming both.
@@ -508,7 +492,7 @@ fn populate(a: &PopulateArgs) -> Result<String> {
         for role in portal.roles(&acc.account_id)? {
             let name = render_name(
                 &a.template,
-                &s.name,
+                &session,
                 &acc.account_id,
                 &acc.account_name,
                 &role.role_name,
@@ -534,20 +518,20 @@ fn populate(a: &PopulateArgs) -> Result<String> {
     let (mut added, mut updated, mut skipped) = (0, 0, Vec::new());
     for (name, (account, role)) in &wanted {
         let id = (SectionKind::Profile, name.as_str());
-        let ours = doc.get(id.0, id.1, GENERATED).is_some_and(|v| v == s.name);
+        let ours = doc.get(id.0, id.1, GENERATED).is_some_and(|v| v == session);
         if doc.has_section(id.0, id.1) && !ours {
             skipped.push(name.clone());
             continue;
         }
         let mut keys = vec![
-            ("sso_session", s.name.clone()),
+            ("sso_session", session.clone()),
             ("sso_account_id", account.clone()),
             ("sso_role_name", role.clone()),
         ];
         if let Some(r) = &a.region {
             keys.push(("region", r.clone()));
         }
-        keys.push((GENERATED, s.name.clone()));
+        keys.push((GENERATED, session.clone()));
         let existed = doc.has_section(id.0, id.1);
         if apply_section(&mut doc, id, &keys, true, &path)? {
             if existed { updated += 1 } else { added += 1 }
@@ -560,7 +544,7 @@ fn populate(a: &PopulateArgs) -> Result<String> {
             if !names.contains(&name)
                 && doc
                     .get(SectionKind::Profile, &name, GENERATED)
-                    .is_some_and(|v| v == s.name)
+                    .is_some_and(|v| v == session)
             {
                 doc.remove_section(SectionKind::Profile, &name);
                 pruned += 1;
@@ -568,14 +552,12 @@ fn populate(a: &PopulateArgs) -> Result<String> {
         }
     }
     for name in &skipped {
-        eprintln!(
-            "ssoenv: warning: profile '{name}' exists and was not generated by ssoenv; left alone"
-        );
+        crate::warn!("profile '{name}' exists and was not generated by ssoenv; left alone");
     }
     let summary = format!(
         "{} profiles for sso-session '{}': {added} added, {updated} updated, {pruned} removed, {} left alone",
         wanted.len(),
-        s.name,
+        session,
         skipped.len()
     );
     if a.dry_run {

@@ -6,10 +6,11 @@
 
 use crate::cache;
 use crate::cli::ExportArgs;
+use crate::clock;
 use crate::config;
+use crate::credentials;
 use crate::env;
 use crate::error::Result;
-use crate::session;
 use crate::shell::{self, Shell};
 use crate::stamp::{self, Stamp};
 
@@ -22,13 +23,13 @@ pub fn run(args: &ExportArgs) -> Result<String> {
         return args.shell.render(&env::unset_changes());
     }
     let name = match &args.from_dir {
-        Some(dir) => match crate::cmd::allow::trusted_profile(dir)? {
+        Some(dir) => match crate::trust::trusted_profile(dir)? {
             Some(p) => p,
             None => return Ok(String::new()),
         },
         None => config::choose_profile(args.profile.as_deref()),
     };
-    let now = cache::now();
+    let now = clock::now();
     let stamped = if args.auto { stamp::read(&name) } else { None };
     if let Some(s) = &stamped
         && now.unix_timestamp() < s.renew_at
@@ -44,14 +45,14 @@ pub fn run(args: &ExportArgs) -> Result<String> {
     let vouched = stamped
         .filter(|s| now.unix_timestamp() < s.renew_at)
         .and_then(|s| {
-            cache::read_role(&session::role_cache_path(&profile))
+            cache::read_role(&credentials::role_cache_path(&profile))
                 .filter(|c| stamp::identity(c) == s.id)
                 .map(|c| (c, s))
         });
     let (creds, st) = match vouched {
         Some(pair) => pair,
         None => {
-            let c = session::credentials(&profile)?;
+            let c = credentials::credentials(&profile)?;
             let s = Stamp::new(&c, now);
             (c, s)
         }

@@ -9,6 +9,7 @@ use crate::cache;
 use crate::cli::LogoutArgs;
 use crate::config;
 use crate::error::{Error, Result};
+use crate::files;
 use crate::http::{self, Client, Service};
 use crate::portal;
 
@@ -17,13 +18,13 @@ pub fn run(args: &LogoutArgs) -> Result<String> {
     let (tokens, roles) = match &args.sso_session {
         Some(name) => {
             let cfg = config::load()?;
-            cfg.session(name)?;
+            cfg.session_login(name)?;
             // Role caches of the profiles that use this session.
             let roles = cfg
                 .profiles()
                 .filter_map(|s| cfg.resolve(&s.name).ok())
-                .filter(|p| p.session.as_deref() == Some(name.as_str()))
-                .map(|p| crate::session::role_cache_path(&p))
+                .filter(|p| p.login.session.as_deref() == Some(name.as_str()))
+                .map(|p| crate::credentials::role_cache_path(&p))
                 .filter(|p| p.exists())
                 .collect();
             (vec![cache::token_path(name)], roles)
@@ -35,7 +36,7 @@ pub fn run(args: &LogoutArgs) -> Result<String> {
     };
     let mut signed_out = 0;
     for path in tokens {
-        let Ok(Some(map)) = cache::read_json(&path) else {
+        let Ok(Some(map)) = files::read_json(&path) else {
             continue;
         };
         let Some(token) = map.get("accessToken").and_then(|v| v.as_str()) else {
@@ -52,13 +53,13 @@ pub fn run(args: &LogoutArgs) -> Result<String> {
         };
         let endpoint = http::endpoint(Service::Portal, region, None);
         if let Err(e) = portal::logout(&client, &endpoint, token) {
-            eprintln!("ssoenv: warning: {e}");
+            crate::warn!("{e}");
         }
         remove(&path)?;
         signed_out += 1;
     }
     for path in roles {
-        let is_sso = cache::read_json(&path)
+        let is_sso = files::read_json(&path)
             .ok()
             .flatten()
             .is_some_and(|m| m.get("ProviderType").and_then(|v| v.as_str()) == Some("sso"));
@@ -66,7 +67,7 @@ pub fn run(args: &LogoutArgs) -> Result<String> {
             remove(&path)?;
         }
     }
-    let stamps = cache::state_dir().join("stamps");
+    let stamps = files::state_dir().join("stamps");
     if let Ok(rd) = std::fs::read_dir(&stamps) {
         for e in rd.flatten() {
             remove(&e.path())?;

@@ -2,13 +2,15 @@
 //! legacy start URL) with its cached token, and each SSO profile with its cached credentials.
 //! Reads files only; starts no network connection and refreshes nothing.
 
-use serde_json::{Value, json};
+use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::cache;
 use crate::cli::StatusArgs;
-use crate::config::{self, Config, SsoProfile};
+use crate::clock;
+use crate::config::{self, Config, Login, SsoProfile};
 use crate::error::Result;
+use crate::table;
 
 /// "in 3h 12m" / "2m ago", to the minute (seconds under a minute).
 pub fn relative(to: OffsetDateTime, now: OffsetDateTime) -> String {
@@ -30,16 +32,78 @@ pub fn relative(to: OffsetDateTime, now: OffsetDateTime) -> String {
     }
 }
 
-struct Login {
+/// One login's token, as `status` reports it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LoginRow {
+    /// `sso-session` or `start-url`.
     kind: &'static str,
     name: String,
     start_url: String,
     region: String,
+    token_file: String,
+    token: TokenState,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenState {
+    cached: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_in: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refreshable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// One profile and its cached credentials, or why it does not resolve.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ProfileRow {
+    Resolved {
+        name: String,
+        login: String,
+        #[serde(rename = "ssoSession")]
+        sso_session: Option<String>,
+        #[serde(rename = "startUrl")]
+        start_url: String,
+        #[serde(rename = "ssoRegion")]
+        sso_region: String,
+        #[serde(rename = "accountId")]
+        account_id: String,
+        #[serde(rename = "roleName")]
+        role_name: String,
+        region: Option<String>,
+        credentials: CredentialState,
+    },
+    Broken {
+        name: String,
+        error: String,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CredentialState {
+    cached: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_in: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct Report {
+    logins: Vec<LoginRow>,
+    profiles: Vec<ProfileRow>,
 }
 
 pub fn run(args: &StatusArgs) -> Result<String> {
     let cfg = config::load()?;
-    let now = cache::now();
+    let now = clock::now();
     let profiles: Vec<(String, Result<SsoProfile>)> = match &args.profile {
         Some(name) => vec![(name.clone(), Ok(cfg.resolve(name)?))],
         None => cfg
@@ -50,204 +114,186 @@ pub fn run(args: &StatusArgs) -> Result<String> {
     };
     let mut logins: Vec<Login> = Vec::new();
     let mut add = |l: Login| {
-        if !logins.iter().any(|x| x.kind == l.kind && x.name == l.name) {
+        if !logins
+            .iter()
+            .any(|x| x.session == l.session && x.token_key() == l.token_key())
+        {
             logins.push(l);
         }
     };
     if args.profile.is_none() {
         for s in cfg.sso_sessions() {
-            if let Ok(sess) = cfg.session(&s.name) {
-                add(Login {
-                    kind: "sso-session",
-                    name: sess.name,
-                    start_url: sess.start_url,
-                    region: sess.region,
-                });
+            if let Ok(l) = cfg.session_login(&s.name) {
+                add(l);
             }
         }
     }
-    for (_, p) in &profiles {
-        if let Ok(p) = p {
-            add(Login {
-                kind: if p.session.is_some() {
-                    "sso-session"
-                } else {
-                    "start-url"
-                },
-                name: p.token_key().to_string(),
-                start_url: p.start_url.clone(),
-                region: p.sso_region.clone(),
-            });
-        }
+    for p in profiles.iter().filter_map(|(_, p)| p.as_ref().ok()) {
+        add(p.login.clone());
     }
-    let login_json: Vec<Value> = logins.iter().map(|l| login_status(l, now)).collect();
-    let profile_json: Vec<Value> = profiles
-        .iter()
-        .map(|(name, p)| match p {
-            Ok(p) => profile_status(p, now),
-            Err(e) => json!({"name": name, "error": e.to_string()}),
-        })
-        .collect();
+    let report = Report {
+        logins: logins.iter().map(|l| login_row(l, now)).collect(),
+        profiles: profiles
+            .into_iter()
+            .map(|(name, p)| match p {
+                Ok(p) => profile_row(&p, now),
+                Err(e) => ProfileRow::Broken {
+                    name,
+                    error: e.to_string(),
+                },
+            })
+            .collect(),
+    };
     if args.json {
-        let v = json!({"logins": login_json, "profiles": profile_json});
         return Ok(format!(
             "{}\n",
-            serde_json::to_string_pretty(&v).unwrap_or_default()
+            serde_json::to_string_pretty(&report).unwrap_or_default()
         ));
     }
-    Ok(table(&login_json, &profile_json, now))
+    Ok(draw(&report, now))
 }
 
-fn login_status(l: &Login, now: OffsetDateTime) -> Value {
-    let key = if l.kind == "sso-session" {
-        &l.name
-    } else {
-        &l.start_url
-    };
-    let path = cache::token_path(key);
+fn login_row(l: &Login, now: OffsetDateTime) -> LoginRow {
+    let key = l.token_key();
     let token = match cache::read_token(key) {
-        Ok(Some(t)) => json!({
-            "cached": true,
-            "expiresAt": cache::format_time(t.expires_at),
-            "expiresIn": (t.expires_at - now).whole_seconds(),
-            "refreshable": l.kind == "sso-session" && t.can_refresh(now),
-        }),
-        Ok(None) => json!({"cached": false}),
-        Err(e) => json!({"cached": false, "error": e.to_string()}),
+        Ok(Some(t)) => TokenState {
+            cached: true,
+            expires_at: Some(clock::format_time(t.expires_at)),
+            expires_in: Some((t.expires_at - now).whole_seconds()),
+            refreshable: Some(l.session.is_some() && t.can_refresh(now)),
+            error: None,
+        },
+        Ok(None) => TokenState {
+            cached: false,
+            expires_at: None,
+            expires_in: None,
+            refreshable: None,
+            error: None,
+        },
+        Err(e) => TokenState {
+            cached: false,
+            expires_at: None,
+            expires_in: None,
+            refreshable: None,
+            error: Some(e.to_string()),
+        },
     };
-    json!({
-        "kind": l.kind,
-        "name": l.name,
-        "startUrl": l.start_url,
-        "region": l.region,
-        "tokenFile": path.display().to_string(),
-        "token": token,
-    })
-}
-
-fn profile_status(p: &SsoProfile, now: OffsetDateTime) -> Value {
-    let path = crate::session::role_cache_path(p);
-    let creds = match cache::read_role(&path) {
-        Some(c) => json!({
-            "cached": true,
-            "expiration": cache::format_time(c.expiration),
-            "expiresIn": (c.expiration - now).whole_seconds(),
-        }),
-        None => json!({"cached": false}),
-    };
-    json!({
-        "name": p.name,
-        "login": p.token_key(),
-        "ssoSession": p.session,
-        "startUrl": p.start_url,
-        "ssoRegion": p.sso_region,
-        "accountId": p.account_id,
-        "roleName": p.role_name,
-        "region": p.region,
-        "credentials": creds,
-    })
-}
-
-fn table(logins: &[Value], profiles: &[Value], now: OffsetDateTime) -> String {
-    let at = |v: &Value| {
-        v.as_str()
-            .and_then(cache::parse_time)
-            .map(|t| relative(t, now))
-            .unwrap_or_default()
-    };
-    let mut rows = vec![vec!["LOGIN".to_string(), "TOKEN".into(), "REFRESH".into()]];
-    for l in logins {
-        let t = &l["token"];
-        let name = if l["kind"] == "sso-session" {
-            format!("sso-session {}", l["name"].as_str().unwrap_or(""))
+    LoginRow {
+        kind: if l.session.is_some() {
+            "sso-session"
         } else {
-            l["startUrl"].as_str().unwrap_or("").to_string()
-        };
-        let state = if let Some(e) = t["error"].as_str() {
-            format!("unusable: {e}")
-        } else if t["cached"] == true {
-            let exp = at(&t["expiresAt"]);
-            if t["expiresIn"].as_i64().unwrap_or(0) > 0 {
-                format!("expires {exp}")
-            } else {
-                format!("expired {exp}")
-            }
-        } else {
-            "not signed in".into()
-        };
-        let refresh = if t["refreshable"] == true {
-            "yes"
-        } else {
-            "no"
-        };
-        rows.push(vec![name, state, refresh.into()]);
+            "start-url"
+        },
+        name: key.to_string(),
+        start_url: l.start_url.clone(),
+        region: l.region.clone(),
+        token_file: cache::token_path(key).display().to_string(),
+        token,
     }
-    let mut out = render(&rows);
-    out.push('\n');
-    let mut rows = vec![vec![
-        "PROFILE".to_string(),
-        "ACCOUNT".into(),
-        "ROLE".into(),
-        "REGION".into(),
-        "CREDENTIALS".into(),
-    ]];
-    for p in profiles {
-        let s = |k: &str| p[k].as_str().unwrap_or("-").to_string();
-        if let Some(e) = p["error"].as_str() {
-            rows.push(vec![
-                s("name"),
-                format!("error: {e}"),
-                String::new(),
-                String::new(),
-                String::new(),
-            ]);
-            continue;
-        }
-        let c = &p["credentials"];
-        let creds = if c["cached"] == true {
-            let exp = at(&c["expiration"]);
-            if c["expiresIn"].as_i64().unwrap_or(0) > 0 {
-                format!("expire {exp}")
-            } else {
-                format!("expired {exp}")
-            }
-        } else {
-            "none cached".into()
-        };
-        rows.push(vec![
-            s("name"),
-            s("accountId"),
-            s("roleName"),
-            s("region"),
-            creds,
-        ]);
-    }
-    out.push_str(&render(&rows));
-    out
 }
 
-fn render(rows: &[Vec<String>]) -> String {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map_or(0, |x| x.chars().count()))
-                .max()
-                .unwrap_or(0)
+fn profile_row(p: &SsoProfile, now: OffsetDateTime) -> ProfileRow {
+    let credentials = match cache::read_role(&crate::credentials::role_cache_path(p)) {
+        Some(c) => CredentialState {
+            cached: true,
+            expiration: Some(clock::format_time(c.expiration)),
+            expires_in: Some((c.expiration - now).whole_seconds()),
+        },
+        None => CredentialState {
+            cached: false,
+            expiration: None,
+            expires_in: None,
+        },
+    };
+    ProfileRow::Resolved {
+        name: p.name.clone(),
+        login: p.login.token_key().to_string(),
+        sso_session: p.login.session.clone(),
+        start_url: p.login.start_url.clone(),
+        sso_region: p.login.region.clone(),
+        account_id: p.account_id.clone(),
+        role_name: p.role_name.clone(),
+        region: p.region.clone(),
+        credentials,
+    }
+}
+
+/// "expires in 3h" / "expired 2m ago".
+fn expiry(
+    verb: (&str, &str),
+    at: &Option<String>,
+    left: Option<i64>,
+    now: OffsetDateTime,
+) -> String {
+    let when = at
+        .as_deref()
+        .and_then(clock::parse_time)
+        .map(|t| relative(t, now))
+        .unwrap_or_default();
+    if left.unwrap_or(0) > 0 {
+        format!("{} {when}", verb.0)
+    } else {
+        format!("{} {when}", verb.1)
+    }
+}
+
+fn draw(r: &Report, now: OffsetDateTime) -> String {
+    let logins = r
+        .logins
+        .iter()
+        .map(|l| {
+            let t = &l.token;
+            let name = if l.kind == "sso-session" {
+                format!("sso-session {}", crate::messages::visible(&l.name))
+            } else {
+                crate::messages::visible(&l.start_url)
+            };
+            let state = match (&t.error, t.cached) {
+                (Some(e), _) => format!("unusable: {e}"),
+                (None, true) => expiry(("expires", "expired"), &t.expires_at, t.expires_in, now),
+                (None, false) => "not signed in".into(),
+            };
+            let refresh = if t.refreshable == Some(true) {
+                "yes"
+            } else {
+                "no"
+            };
+            vec![name, state, refresh.into()]
         })
         .collect();
-    let mut out = String::new();
-    for r in rows {
-        let mut line = String::new();
-        for (i, cell) in r.iter().enumerate() {
-            line.push_str(cell);
-            if i + 1 < r.len() {
-                line.push_str(&" ".repeat(widths[i] - cell.chars().count() + 2));
+    let mut out = table::with_header(&["LOGIN", "TOKEN", "REFRESH"], logins);
+    out.push('\n');
+    let profiles = r
+        .profiles
+        .iter()
+        .map(|p| match p {
+            ProfileRow::Broken { name, error } => {
+                vec![crate::messages::visible(name), format!("error: {error}")]
             }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
+            ProfileRow::Resolved {
+                name,
+                account_id,
+                role_name,
+                region,
+                credentials: c,
+                ..
+            } => vec![
+                crate::messages::visible(name),
+                account_id.clone(),
+                role_name.clone(),
+                region.clone().unwrap_or_else(|| "-".into()),
+                if c.cached {
+                    expiry(("expire", "expired"), &c.expiration, c.expires_in, now)
+                } else {
+                    "none cached".into()
+                },
+            ],
+        })
+        .collect();
+    out.push_str(&table::with_header(
+        &["PROFILE", "ACCOUNT", "ROLE", "REGION", "CREDENTIALS"],
+        profiles,
+    ));
     out
 }
 

@@ -10,7 +10,8 @@ mod pwsh;
 
 use clap::ValueEnum;
 
-use crate::cache::{RoleCreds, format_time};
+use crate::cache::RoleCreds;
+use crate::clock::format_time;
 use crate::env::Change;
 use crate::error::{Error, Result};
 

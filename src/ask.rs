@@ -7,16 +7,16 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use crate::error::{Error, Result};
 
-pub struct Prompter {
+pub struct Asker {
     interactive: bool,
 }
 
 /// How many entries a picker shows at once.
 const SHOWN: usize = 20;
 
-impl Prompter {
-    pub fn new() -> Prompter {
-        Prompter {
+impl Asker {
+    pub fn new() -> Asker {
+        Asker {
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         }
     }
@@ -47,7 +47,7 @@ impl Prompter {
         if !self.interactive {
             return match default {
                 Some(d) => Ok(d.to_string()),
-                None => Err(Prompter::no_terminal(question, flag)),
+                None => Err(Asker::no_terminal(question, flag)),
             };
         }
         let shown = match default {
@@ -76,7 +76,7 @@ impl Prompter {
             return Ok(0);
         }
         if !self.interactive {
-            return Err(Prompter::no_terminal(&format!("which {what}"), flag));
+            return Err(Asker::no_terminal(&format!("which {what}"), flag));
         }
         let mut filter = String::new();
         loop {

@@ -1,0 +1,207 @@
+//! From a profile to credentials: the role-credential cache first (the warm path: no
+//! network, one file read), then, under an exclusive per-login lock, a valid SSO token (refreshed
+//! when under 15 minutes remain and it can be) and GetRoleCredentials. The lock makes N shells
+//! renewing at once cost one refresh and one GetRoleCredentials; each re-reads the caches after
+//! taking it. [`Portal`] is the same signed-in view for listing accounts and roles.
+
+use time::{Duration, OffsetDateTime};
+
+use crate::cache::{self, RoleCreds, Token, WINDOW};
+use crate::clock;
+use crate::config::{Login, SsoProfile};
+use crate::error::{Error, Result};
+use crate::files;
+use crate::http::{Client, Service};
+use crate::portal::{self, Account, Role};
+
+/// How long cached role credentials must still be valid to be reused: the CLI's 15 minutes,
+/// or the shell hooks' margin (`SSOENV_REFRESH_MARGIN` seconds) when larger, so a renewal the
+/// hooks ask for really renews.
+pub fn reuse_window() -> Duration {
+    Duration::seconds(crate::stamp::margin()).max(WINDOW)
+}
+
+/// A portal error as it concerns a login: a 401 means the sign-in is gone.
+fn signed_out(e: Error, login: &Login) -> Error {
+    match e {
+        Error::Aws { code, .. } if code == "UnauthorizedException" => {
+            login.required("the SSO session has expired or was signed out")
+        }
+        other => other,
+    }
+}
+
+pub fn role_cache_path(p: &SsoProfile) -> std::path::PathBuf {
+    cache::role_path(&cache::role_cache_key(
+        &p.account_id,
+        &p.role_name,
+        p.login.session.as_deref(),
+        &p.login.start_url,
+    ))
+}
+
+/// Cached role credentials still good for at least the reuse window.
+pub fn cached_credentials(p: &SsoProfile, now: OffsetDateTime) -> Option<RoleCreds> {
+    let path = role_cache_path(p);
+    let c = cache::read_role(&path)?;
+    if c.expiration - now > reuse_window() {
+        crate::debug!("role credentials: cache hit {}", path.display());
+        Some(c)
+    } else {
+        crate::debug!("role credentials: cache miss {}", path.display());
+        None
+    }
+}
+
+/// Role credentials for a profile, from the cache or the portal.
+pub fn credentials(p: &SsoProfile) -> Result<RoleCreds> {
+    if let Some(c) = cached_credentials(p, clock::now()) {
+        return Ok(c);
+    }
+    let _lock = take_lock(p.login.token_key());
+    // Another process may have done the work while we waited.
+    if let Some(c) = cached_credentials(p, clock::now()) {
+        return Ok(c);
+    }
+    let client = Client::new(p.login.ca_bundle.as_deref())?;
+    let token = valid_token(&p.login, &client)?;
+    fetch_credentials(p, &client, &token)
+}
+
+/// GetRoleCredentials, then the cache write (a failed write is a warning: the user still gets
+/// the credentials).
+pub fn fetch_credentials(p: &SsoProfile, client: &Client, token: &Token) -> Result<RoleCreds> {
+    let creds = portal::get_role_credentials(
+        client,
+        &p.login.endpoint(Service::Portal),
+        &token.access_token,
+        &p.account_id,
+        &p.role_name,
+    )
+    .map_err(|e| match e {
+        Error::Aws { code, .. } if code == "ForbiddenException" => Error::NoAccess {
+            role: p.role_name.clone(),
+            account: p.account_id.clone(),
+            profile: p.name.clone(),
+        },
+        e => signed_out(e, &p.login),
+    })?;
+    if let Err(e) = cache::write_role(&role_cache_path(p), &creds) {
+        crate::warn!("{e}");
+    }
+    Ok(creds)
+}
+
+/// The per-login lock; without a writable state directory ssoenv still works, unlocked.
+pub fn take_lock(key: &str) -> Option<files::Lock> {
+    match files::lock(key) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            crate::debug!("running without a lock: {e}");
+            None
+        }
+    }
+}
+
+/// Reads the cached token for a login, refreshing it when under the window.
+/// Call with the login's lock held.
+pub fn valid_token(login: &Login, client: &Client) -> Result<Token> {
+    let path = cache::token_path(login.token_key());
+    let token = match cache::read_token(login.token_key()) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            return Err(login.required(format!("no cached SSO token ({})", path.display())));
+        }
+        Err(Error::BadFile { path, message }) => {
+            return Err(login.required(format!(
+                "the token cache {} is unusable: {message}",
+                path.display()
+            )));
+        }
+        Err(e) => return Err(e),
+    };
+    let now = clock::now();
+    if token.expires_at - now > WINDOW {
+        return Ok(token);
+    }
+    if login.session.is_some() && token.can_refresh(now) {
+        crate::debug!(
+            "SSO token: refreshing ({} s left)",
+            (token.expires_at - now).whole_seconds()
+        );
+        let oidc = login.endpoint(Service::Oidc);
+        match crate::oidc::refresh(client, &oidc, &token) {
+            Ok(t) => return Ok(t),
+            Err(crate::oidc::RefreshError::Rejected(why)) => {
+                if token.expires_at > now {
+                    // Still valid for a while: use it, sign-in will be needed later.
+                    crate::warn!("could not refresh the SSO token ({why})");
+                    return Ok(token);
+                }
+                return Err(login.required(format!("the SSO token expired and {why}")));
+            }
+            Err(crate::oidc::RefreshError::Other(e)) => {
+                if token.expires_at > now {
+                    crate::warn!("could not refresh the SSO token: {e}");
+                    return Ok(token);
+                }
+                return Err(e);
+            }
+        }
+    }
+    if token.expires_at > now {
+        return Ok(token);
+    }
+    Err(login.required(format!(
+        "the SSO token expired at {}",
+        clock::format_time(token.expires_at)
+    )))
+}
+
+/// A signed-in view of the portal for one login: the accounts and roles it reaches.
+pub struct Portal {
+    client: Client,
+    login: Login,
+    token: String,
+}
+
+impl Portal {
+    /// With the login's cached token, refreshed when due.
+    pub fn open(login: &Login) -> Result<Portal> {
+        let client = Client::new(login.ca_bundle.as_deref())?;
+        let token = {
+            let _lock = take_lock(login.token_key());
+            valid_token(login, &client)?
+        };
+        Ok(Portal::with_token(client, login, token.access_token))
+    }
+
+    pub fn with_token(client: Client, login: &Login, token: String) -> Portal {
+        Portal {
+            client,
+            login: login.clone(),
+            token,
+        }
+    }
+
+    /// Every account, by name then id.
+    pub fn accounts(&self) -> Result<Vec<Account>> {
+        let endpoint = self.login.endpoint(Service::Portal);
+        let mut a = portal::list_accounts(&self.client, &endpoint, &self.token)
+            .map_err(|e| signed_out(e, &self.login))?;
+        a.sort_by(|x, y| {
+            (x.account_name.to_lowercase(), &x.account_id)
+                .cmp(&(y.account_name.to_lowercase(), &y.account_id))
+        });
+        Ok(a)
+    }
+
+    /// Every role of an account, by name.
+    pub fn roles(&self, account: &str) -> Result<Vec<Role>> {
+        let endpoint = self.login.endpoint(Service::Portal);
+        let mut r = portal::list_roles(&self.client, &endpoint, &self.token, account)
+            .map_err(|e| signed_out(e, &self.login))?;
+        r.sort_by(|x, y| x.role_name.cmp(&y.role_name));
+        Ok(r)
+    }
+}
