@@ -7,7 +7,7 @@
 //! itself, and logs one line per request on stderr. `--accounts N` adds N accounts with two
 //! roles each, to try `ssoenv configure populate`.
 
-#[path = "../tests/support/mock.rs"]
+#[path = "../tests/support/mock/mod.rs"]
 mod mock;
 
 use std::time::Duration;
