@@ -33,10 +33,7 @@ fn read(p: &str) -> String {
 /// Runs a tool over files; it must succeed with no output.
 #[track_caller]
 fn clean(tool: &str, args: &[&str]) {
-    let out = Command::new(tool)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{tool} must be installed (.ci/run installs it): {e}"));
+    let out = crate::support::tool(tool).args(args).output().unwrap();
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -71,6 +68,67 @@ fn plugin_files_pass_their_shells_parsers_and_shellcheck() {
     clean("fish_indent", &[&["--check"], &fish[..]].concat());
 }
 
+/// `tests/run` with zsh and nu missing, no Python environment, and installing switched off:
+/// it stops before building anything, with one line per missing tool and its install command.
+#[test]
+fn tests_run_names_each_missing_tool_and_how_to_install_it() {
+    let s = Sandbox::new();
+    // Everything this PATH has, but zsh and nu.
+    let bin = s.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let link = bin.join(&name);
+            if name != "zsh" && name != "nu" && link.symlink_metadata().is_err() {
+                std::os::unix::fs::symlink(entry.path(), link).unwrap();
+            }
+        }
+    }
+    let target = s.dir.path().join("target");
+    let r: Run = tool("bash")
+        .arg(repo("tests/run"))
+        .arg("--check")
+        .env_clear()
+        .env("HOME", s.home())
+        .env("PATH", &bin)
+        .env("CARGO_TARGET_DIR", &target)
+        .env("SSOENV_NO_INSTALL", "1")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!((r.code, r.stdout.as_str()), (1, ""), "{}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    let tools = target.join("tools");
+    let python = format!(
+        "tests/run: missing python packages botocore tree-sitter tree-sitter-powershell: \
+         python3 -m venv {0}/venv && {0}/venv/bin/pip install botocore tree-sitter tree-sitter-powershell",
+        tools.display()
+    );
+    let nu = format!(
+        "tests/run: missing nu (nushell): npm install --global --prefix {}/npm nushell",
+        tools.display()
+    );
+    assert_eq!(lines.len(), 4, "{}", r.stderr);
+    assert!(
+        lines[0].starts_with("tests/run: missing zsh: ")
+            && (lines[0].ends_with("apt-get install -y zsh")
+                || lines[0].ends_with("brew install zsh")),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        lines[1..],
+        [
+            &python,
+            &nu,
+            "tests/run: SSOENV_NO_INSTALL=1: nothing was installed"
+        ]
+    );
+    assert!(!target.exists(), "nothing was created");
+}
+
 #[test]
 fn hook_prints_the_files_of_shell_verbatim() {
     let s = Sandbox::new();
@@ -96,7 +154,7 @@ fn hook_prints_the_files_of_shell_verbatim() {
 fn strict(s: &Sandbox, shell: &str, script: &str) -> Run {
     let bin = Path::new(BIN).parent().unwrap().display().to_string();
     let path = format!("{bin}:{}", std::env::var("PATH").unwrap_or_default());
-    Command::new(shell)
+    tool(shell)
         .args(match shell {
             "bash" => vec!["--norc", "--noprofile", "-c", script],
             "zsh" => vec!["-f", "-c", script],
@@ -252,6 +310,8 @@ pub struct Term<'a> {
     n: u32,
     /// Nushell speaks another language than the POSIX-like shells and fish.
     nu: bool,
+    /// Lines typed into nushell so far: each leaves one `> ` prompt line on the screen.
+    typed: std::cell::Cell<usize>,
 }
 
 impl Tmux {
@@ -264,12 +324,12 @@ impl Tmux {
     }
 
     pub fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
+        let out = tool("tmux")
             .arg("-S")
             .arg(&self.socket)
             .args(args)
             .output()
-            .expect("tmux must be installed (.ci/run installs it)");
+            .unwrap();
         assert!(
             out.status.success(),
             "tmux {args:?}: {}",
@@ -280,6 +340,8 @@ impl Tmux {
 
     /// Starts `argv` in a new window with exactly `env`.
     pub fn open(&mut self, env: &[(String, String)], argv: &[&str]) -> Term<'_> {
+        // A missing program would only show as a window that closed.
+        require(argv[0]);
         self.windows += 1;
         let n = self.windows;
         let mut cmd = vec!["env".to_string(), "-i".to_string()];
@@ -310,18 +372,14 @@ impl Tmux {
         } else {
             self.tmux(&["new-window", "-d", "-t", "t", "-n", &name, &line]);
         }
-        let term = Term {
+        Term {
             tmux: self,
             target: format!("t:{name}"),
             n,
             nu: argv.last().is_some_and(|a| a.ends_with("nu"))
                 || argv.iter().any(|a| a.ends_with("/nu")),
-        };
-        // Nushell's line editor drops what is typed before it is up.
-        if term.nu {
-            term.wait_for("Startup Time");
+            typed: std::cell::Cell::new(0),
         }
-        term
     }
 }
 
@@ -342,9 +400,33 @@ fn sh_quote(s: &str) -> String {
 impl Term<'_> {
     /// Types a line and presses Enter.
     pub fn line(&self, text: &str) {
-        self.tmux
-            .tmux(&["send-keys", "-t", &self.target, "-l", text]);
+        if self.nu {
+            self.nu_ready();
+        }
+        if !text.is_empty() {
+            self.tmux
+                .tmux(&["send-keys", "-t", &self.target, "-l", text]);
+        }
         self.tmux.tmux(&["send-keys", "-t", &self.target, "Enter"]);
+    }
+
+    /// Nushell's line editor drops what is typed while a command runs (it is not reading the
+    /// terminal then): waits for the prompt of the next line, one more `> ` line than typed.
+    fn nu_ready(&self) {
+        let t = Instant::now();
+        loop {
+            let screen = self.screen();
+            let prompts = screen.lines().filter(|l| l.starts_with("> ")).count();
+            if prompts > self.typed.get() {
+                break;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "nushell shows no prompt:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        self.typed.set(self.typed.get() + 1);
     }
 
     /// Waits until every line typed so far ran: a builtin writes a marker file.
@@ -410,7 +492,7 @@ impl Term<'_> {
     /// Presses Enter `n` times: `n` fresh prompts.
     fn prompts(&self, n: usize) {
         for _ in 0..n {
-            self.tmux.tmux(&["send-keys", "-t", &self.target, "Enter"]);
+            self.line("");
         }
         self.sync();
     }
@@ -471,21 +553,15 @@ impl Interactive {
     }
 }
 
-/// Nushell, when installed (it is not in Debian): `nu` on PATH or `SSOENV_TEST_NU`.
-fn nu_binary() -> Option<String> {
-    if let Ok(p) = std::env::var("SSOENV_TEST_NU") {
-        return Some(p);
-    }
-    let path = std::env::var("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join("nu"))
-        .find(|p| p.is_file())
-        .map(|p| p.display().to_string())
+/// Nushell (not in Debian: tests/run installs it from npm): `SSOENV_TEST_NU`, else `nu` on PATH.
+fn nu_binary() -> String {
+    let nu = std::env::var("SSOENV_TEST_NU").unwrap_or_else(|_| "nu".into());
+    require(&nu).display().to_string()
 }
 
 fn shell_argv(shell: &str) -> Vec<&'static str> {
     match shell {
-        "nu" => vec![String::leak(nu_binary().unwrap()), "--no-config-file"],
+        "nu" => vec![String::leak(nu_binary()), "--no-config-file"],
         "bash" => vec!["bash", "--norc", "--noprofile", "-i"],
         "zsh" => vec!["zsh", "-f", "-i"],
         _ => vec!["fish", "--no-config", "-i"],
@@ -590,11 +666,7 @@ fn bash_renews_before_expiry_and_shares_renewals() {
 }
 
 #[test]
-fn nu_renews_before_expiry_and_shares_renewals_when_nushell_is_installed() {
-    if nu_binary().is_none() {
-        eprintln!("nushell is not installed: its plugin is checked as text only");
-        return;
-    }
+fn nu_renews_before_expiry_and_shares_renewals() {
     renews_before_expiry_and_shares_renewals("nu");
 }
 
@@ -800,7 +872,7 @@ fn install_sh_installs_appends_rc_lines_once_and_uninstalls() {
     let bashrc = s.home().join(".bashrc");
     std::fs::write(&bashrc, "# mine\nalias ll='ls -l'\n").unwrap();
     let install = |args: &[&str]| -> Run {
-        Command::new("sh")
+        tool("sh")
             .arg(repo("install.sh"))
             .args(args)
             .env_clear()
@@ -843,7 +915,7 @@ fn install_sh_installs_appends_rc_lines_once_and_uninstalls() {
         prefix.join("bin").display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let r: Run = Command::new("bash")
+    let r: Run = tool("bash")
         .args([
             "--norc",
             "-c",

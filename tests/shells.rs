@@ -3,7 +3,6 @@
 //! backticks, newlines and non-ASCII, and a canary file that must never be created.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::support::*;
 
@@ -116,14 +115,14 @@ fn eval_in(shell: &str, output: &str, dir: &Path) -> Vec<String> {
         "fish" => format!("source '{}'\n", script_path.display()),
         _ => format!("eval \"$(cat '{}')\"\n", script_path.display()),
     };
-    let out = Command::new(cmd)
+    let out = tool(cmd)
         .args(&args)
         .arg(format!("{load}{dump}"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap())
         .env("HOME", dir)
         .output()
-        .unwrap_or_else(|e| panic!("{shell} must be installed (.ci/run installs it): {e}"));
+        .unwrap();
     assert!(
         out.status.success(),
         "{shell}: {}",
@@ -244,7 +243,7 @@ fn fish_unset_and_pwsh_unset_remove_the_variables() {
     let unset = s.run(&["--unset", "--shell", "fish"]).ok().to_string();
     let script =
         format!("{fish}\n{unset}\nset -q AWS_ACCESS_KEY_ID; and echo still-set; or echo gone");
-    let out = Command::new("fish")
+    let out = tool("fish")
         .args(["--no-config", "--private", "-c", &script])
         .output()
         .unwrap();

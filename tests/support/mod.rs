@@ -317,7 +317,7 @@ pub fn eval_posix(script: &str, names: &[&str]) -> Vec<String> {
     for n in names {
         prog.push_str(&format!("\nprintf '%s\\0' \"${n}\""));
     }
-    let out = Command::new("dash").arg("-c").arg(&prog).output().unwrap();
+    let out = tool("dash").arg("-c").arg(&prog).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -328,4 +328,28 @@ pub fn eval_posix(script: &str, names: &[&str]) -> Vec<String> {
         .take(names.len())
         .map(str::to_string)
         .collect()
+}
+
+/// A tool the tests drive, found on PATH (or by its path): its full path. A missing tool fails
+/// the test, naming the tool and `tests/run`, which installs it: no test skips for want of one.
+#[track_caller]
+pub fn require(tool: &str) -> PathBuf {
+    let found = if tool.contains('/') {
+        Some(PathBuf::from(tool)).filter(|p| p.is_file())
+    } else {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        std::env::split_paths(&path)
+            .map(|d| d.join(tool))
+            .find(|p| p.is_file())
+    };
+    found.unwrap_or_else(|| {
+        panic!("`{tool}` is not installed: run the tests with tests/run, which installs it")
+    })
+}
+
+/// `Command::new(tool)` for a tool that must be installed (see `require`).
+#[track_caller]
+pub fn tool(name: &str) -> Command {
+    require(name);
+    Command::new(name)
 }
