@@ -250,6 +250,24 @@ fn powershell_files_are_well_formed_and_quote_verbatim() {
             "{line}"
         );
     }
+    // The real PowerShell grammar: the module, what `hook pwsh` prints, the manifest, and the
+    // statements the module evaluates.
+    let hook = s.run(&["hook", "pwsh"]).ok().to_string();
+    let unset = s.run(&["--unset", "--shell", "pwsh"]).ok().to_string();
+    let parsed = clean_pwsh(&[
+        ("shell/pwsh/ssoenv.psm1", &psm1),
+        ("ssoenv hook pwsh", &hook),
+        ("shell/pwsh/ssoenv.psd1", &psd1),
+        ("ssoenv dev --shell pwsh", &out),
+        ("ssoenv --unset --shell pwsh", &unset),
+    ]);
+    let exported = &parsed[3].env;
+    assert_eq!(exported.len(), out.lines().count(), "one assignment a line");
+    let nu: serde_json::Value =
+        serde_json::from_str(s.run(&["dev", "--shell", "nu"]).ok()).unwrap();
+    for (k, v) in exported {
+        assert_eq!(nu[k], v.as_str(), "{k}: the value PowerShell reads");
+    }
 }
 
 /// Brackets, braces and parentheses balance outside verbatim strings and comments.
