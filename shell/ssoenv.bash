@@ -123,6 +123,7 @@ __ssoenv_use() {
     \builtin read -r answer || answer=n
     case $answer in
     [nN]*) return 3 ;;
+    *) ;;
     esac
     \command ssoenv login "$1" && __ssoenv_apply "$@"
     rc=$?
@@ -150,14 +151,15 @@ ssoenv() {
 __ssoenv_complete() {
   \builtin local cur=${COMP_WORDS[COMP_CWORD]}
   if [[ $COMP_CWORD -eq 1 ]]; then
-    # shellcheck disable=SC2207 # word splitting of the generated list is intended
+    # shellcheck disable=SC2207,SC2312 # word splitting of the list is intended; no list, no completion
     COMPREPLY=($(\builtin compgen -W "use clear export list login logout status hook allow deny completions $(\command ssoenv list 2>/dev/null)" -- "$cur"))
   elif [[ $COMP_CWORD -eq 2 ]]; then
     case ${COMP_WORDS[1]} in
     use | export | login | status)
-      # shellcheck disable=SC2207 # word splitting of the generated list is intended
+      # shellcheck disable=SC2207,SC2312 # word splitting of the list is intended; no list, no completion
       COMPREPLY=($(\builtin compgen -W "$(\command ssoenv list 2>/dev/null)" -- "$cur"))
       ;;
+    *) ;;
     esac
   fi
 }

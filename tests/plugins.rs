@@ -45,18 +45,66 @@ fn clean(tool: &str, args: &[&str]) {
     );
 }
 
+/// The bash and POSIX sh scripts: the plugins, the installer, the benchmarks, the test entry.
+fn scripts() -> Vec<String> {
+    let mut files: Vec<String> = [
+        "shell/ssoenv.bash",
+        "shell/direnv/ssoenv.sh",
+        "install.sh",
+        "tests/run",
+    ]
+    .iter()
+    .map(|f| repo(f).to_string_lossy().into_owned())
+    .collect();
+    let mut bench: Vec<String> = std::fs::read_dir(repo("bench"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sh"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    bench.sort();
+    assert!(!bench.is_empty());
+    files.extend(bench);
+    files
+}
+
+/// The optional shellcheck checks that `--enable=all` brings and these scripts do not follow,
+/// each with its reason. Every other exception is a `# shellcheck disable=` at its spot.
+const SHELLCHECK_EXCLUDED: &[(&str, &str)] = &[(
+    "SC2250",
+    "braces around every variable reference: the scripts write `$name` wherever no character \
+     could join the name, as shfmt and the shell manuals do",
+)];
+
 #[test]
 fn plugin_files_pass_their_shells_parsers_and_shellcheck() {
     for f in PLUGIN_FILES {
         assert!(!read(f).contains("being written"), "{f} is a placeholder");
     }
-    clean("shellcheck", &[repo("shell/ssoenv.bash").to_str().unwrap()]);
+    let scripts = scripts();
+    let scripts: Vec<&str> = scripts.iter().map(String::as_str).collect();
+    let exclude = SHELLCHECK_EXCLUDED
+        .iter()
+        .map(|(code, _)| *code)
+        .collect::<Vec<_>>()
+        .join(",");
+    let exclude = format!("--exclude={exclude}");
     clean(
         "shellcheck",
-        &[repo("shell/direnv/ssoenv.sh").to_str().unwrap()],
+        &[&["--enable=all", &exclude], &scripts[..]].concat(),
     );
-    clean("shellcheck", &[repo("install.sh").to_str().unwrap()]);
-    clean("shellcheck", &[repo("bench/warm.sh").to_str().unwrap()]);
+    // The layout the files have: two-space indent, `case` items level with `case`.
+    clean("shfmt", &[&["-d", "-i", "2"], &scripts[..]].concat());
+    for f in &scripts {
+        clean(
+            if f.ends_with("install.sh") {
+                "dash"
+            } else {
+                "bash"
+            },
+            &["-n", f],
+        );
+    }
     clean("zsh", &["-n", repo("shell/ssoenv.zsh").to_str().unwrap()]);
     let fish: Vec<String> = PLUGIN_FILES
         .iter()
