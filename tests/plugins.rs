@@ -1104,3 +1104,45 @@ fn the_bash_clock_falls_back_to_seconds_arithmetic_as_on_bash_3_2() {
     assert!((v[2] - v[0]).abs() <= 2, "starts at the wall clock: {v:?}");
     assert_eq!(v[1] - v[0], 7, "advances with SECONDS: {v:?}");
 }
+
+#[test]
+fn zsh_plugin_is_not_changed_by_aliases_or_functions_named_like_builtins() {
+    let s = Sandbox::signed_in();
+    let bin = Path::new(BIN).parent().unwrap().display().to_string();
+    let mut script = String::new();
+    for b in [
+        "command", "eval", "emulate", "local", "print", "return", "shift", "trap", "typeset",
+    ] {
+        script.push_str(&format!("alias {b}='echo HIJACKED {b}'\n"));
+    }
+    script.push_str(
+        r#"read() { echo HIJACKED read; }
+zmodload() { echo HIJACKED zmodload; }
+builtin eval "$(ssoenv hook zsh)"
+ssoenv use dev
+builtin print -r -- "$AWS_PROFILE $SSOENV_PROFILE ${#AWS_SESSION_TOKEN}""#,
+    );
+    let r: Run = tool("zsh")
+        .args(["-f", "-c", &script])
+        .env_clear()
+        .env("HOME", s.home())
+        .env(
+            "PATH",
+            format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()),
+        )
+        .env("AWS_ENDPOINT_URL_SSO", s.mock.url())
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", s.mock.url())
+        .env("SSOENV_TIMEOUT", "3")
+        .output()
+        .unwrap()
+        .into();
+    let token = s
+        .mock
+        .issued_credentials()
+        .last()
+        .map_or(0, |c| c.session_token.len());
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        (format!("dev dev {token}\n").as_str(), "")
+    );
+}
