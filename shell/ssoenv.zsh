@@ -14,13 +14,16 @@
 
 \builtin zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null || \builtin zmodload zsh/datetime
 
-# Runs `ssoenv export --shell zsh ARGS...` and applies its output only on success.
+# Runs `ssoenv export --shell zsh ARGS...` and applies its output only on success. Ctrl-C
+# cannot stop the statements half-way (some variables set, others not): SIGINT is ignored
+# while they run, and local_traps puts the shell's own INT trap back on return.
 __ssoenv_apply() {
-  \builtin emulate -L zsh
+  \builtin emulate -L zsh -o local_traps
   \builtin local out rc
   out=$(\command ssoenv export --shell zsh "$@")
   rc=$?
   if (( rc == 0 )); then
+    \builtin trap '' INT
     \builtin eval "$out"
   fi
   \builtin return rc

@@ -1105,6 +1105,90 @@ fn the_bash_clock_falls_back_to_seconds_arithmetic_as_on_bash_3_2() {
     assert_eq!(v[1] - v[0], 7, "advances with SECONDS: {v:?}");
 }
 
+/// Ctrl-C while the plugin evaluates ssoenv's statements: they run to the end, so the shell
+/// has every variable, never some; the shell's own INT trap is back afterwards. A fake ssoenv
+/// prints statements made slow by `padding` builtin-only lines between the first and the last
+/// variable, and marks when the shell starts and ends evaluating them.
+fn ctrl_c_cannot_stop_the_eval_half_way(shell: &str, padding: usize) {
+    let dir = TempDir::new();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let started = dir.path().join("started");
+    let done = dir.path().join("done");
+    let mut out = format!(
+        ": >'{}'\nexport AWS_ACCESS_KEY_ID='first'\n__pad=0\n",
+        started.display()
+    );
+    for _ in 0..padding {
+        out.push_str("__pad=$((__pad + 1))\n");
+    }
+    out.push_str(&format!(
+        "export AWS_SESSION_TOKEN='last'\n: >'{}'\n",
+        done.display()
+    ));
+    let output = dir.path().join("output");
+    std::fs::write(&output, out).unwrap();
+    let fake = bin.join("ssoenv");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\ncase $1 in hook) exec '{BIN}' \"$@\" ;; esac\nexec cat '{}'\n",
+            output.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let env = vec![
+        ("HOME".into(), dir.path().display().to_string()),
+        (
+            "PATH".into(),
+            format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display()),
+        ),
+        ("TERM".into(), "xterm-256color".into()),
+    ];
+    let mut tmux = Tmux::new(dir.path());
+    let t = tmux.open(&env, &shell_argv(shell));
+    t.line(load_line(shell));
+    t.sync();
+    t.line("ssoenv use dev");
+    let clock = Instant::now();
+    while !started.exists() {
+        assert!(clock.elapsed() < Duration::from_secs(30), "{}", t.screen());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        !done.exists(),
+        "{shell}: the statements ended before Ctrl-C: more padding"
+    );
+    t.keys("C-c");
+    t.sync();
+    assert!(
+        done.exists(),
+        "{shell}: Ctrl-C stopped the statements half-way\n{}",
+        t.screen()
+    );
+    assert_eq!(t.var("AWS_ACCESS_KEY_ID"), "first");
+    assert_eq!(t.var("AWS_SESSION_TOKEN"), "last", "{shell}");
+    // The shell's own trap is put back.
+    t.line("trap 'echo mine' INT");
+    t.line("ssoenv use dev");
+    let traps = dir.path().join("traps");
+    t.line(&format!("trap > {}", traps.display()));
+    t.sync();
+    let traps = std::fs::read_to_string(traps).unwrap();
+    assert!(traps.contains("echo mine"), "{shell}: {traps}");
+}
+
+#[test]
+fn bash_ctrl_c_cannot_stop_the_eval_half_way() {
+    ctrl_c_cannot_stop_the_eval_half_way("bash", 300_000);
+}
+
+#[test]
+fn zsh_ctrl_c_cannot_stop_the_eval_half_way() {
+    ctrl_c_cannot_stop_the_eval_half_way("zsh", 25_000);
+}
+
 #[test]
 fn zsh_plugin_is_not_changed_by_aliases_or_functions_named_like_builtins() {
     let s = Sandbox::signed_in();
