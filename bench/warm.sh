@@ -4,7 +4,10 @@
 #   bench/warm.sh [path/to/ssoenv]     (default: builds and uses target/release/ssoenv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v hyperfine >/dev/null || { echo "bench: needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
+command -v hyperfine >/dev/null || {
+  echo "bench: needs hyperfine (apt-get install hyperfine)" >&2
+  exit 1
+}
 
 bin=${1:-}
 if [[ -z $bin ]]; then

@@ -21,13 +21,20 @@ else
   __ssoenv_now() { __ssoenv_t=$((__ssoenv_t0 + SECONDS - __ssoenv_s0)); }
 fi
 
-# Runs `ssoenv export --shell bash ARGS...` and applies its output only on success.
+# Runs `ssoenv export --shell bash ARGS...` and applies its output only on success. Ctrl-C
+# cannot stop the statements half-way (some variables set, others not): SIGINT is ignored
+# while they run, then the shell's own INT trap, if any, is put back (`trap -p` in a command
+# substitution lists the shell's traps).
 __ssoenv_apply() {
-  \builtin local __ssoenv_out __ssoenv_rc
+  \builtin local __ssoenv_out __ssoenv_rc __ssoenv_int
   __ssoenv_out=$(\command ssoenv export --shell bash "$@")
   __ssoenv_rc=$?
   if [[ $__ssoenv_rc -eq 0 ]]; then
+    __ssoenv_int=$(\builtin trap -p INT)
+    \builtin trap -- '' INT
     \builtin eval "$__ssoenv_out"
+    \builtin trap - INT
+    \builtin eval "$__ssoenv_int"
   fi
   return "$__ssoenv_rc"
 }
@@ -123,6 +130,7 @@ __ssoenv_use() {
     \builtin read -r answer || answer=n
     case $answer in
     [nN]*) return 3 ;;
+    *) ;;
     esac
     \command ssoenv login "$1" && __ssoenv_apply "$@"
     rc=$?
@@ -150,14 +158,15 @@ ssoenv() {
 __ssoenv_complete() {
   \builtin local cur=${COMP_WORDS[COMP_CWORD]}
   if [[ $COMP_CWORD -eq 1 ]]; then
-    # shellcheck disable=SC2207 # word splitting of the generated list is intended
+    # shellcheck disable=SC2207,SC2312 # word splitting of the list is intended; no list, no completion
     COMPREPLY=($(\builtin compgen -W "use clear export list login logout status hook allow deny completions $(\command ssoenv list 2>/dev/null)" -- "$cur"))
   elif [[ $COMP_CWORD -eq 2 ]]; then
     case ${COMP_WORDS[1]} in
     use | export | login | status)
-      # shellcheck disable=SC2207 # word splitting of the generated list is intended
+      # shellcheck disable=SC2207,SC2312 # word splitting of the list is intended; no list, no completion
       COMPREPLY=($(\builtin compgen -W "$(\command ssoenv list 2>/dev/null)" -- "$cur"))
       ;;
+    *) ;;
     esac
   fi
 }

@@ -21,13 +21,13 @@ print(json.dumps({"AccessKeyId": c.access_key, "SecretAccessKey": c.secret_key, 
 "#;
 
 pub fn python() -> String {
-    let out = Command::new("python3")
+    let out = tool("python3")
         .args(["-c", "import sys, botocore; print(sys.executable)"])
         .output()
-        .expect("python3 must be installed (.ci/run installs it)");
+        .unwrap();
     assert!(
         out.status.success(),
-        "botocore must be installed (.ci/run installs it): {}",
+        "botocore is not installed for python3: run the tests with tests/run, which installs it: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()

@@ -33,10 +33,7 @@ fn read(p: &str) -> String {
 /// Runs a tool over files; it must succeed with no output.
 #[track_caller]
 fn clean(tool: &str, args: &[&str]) {
-    let out = Command::new(tool)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{tool} must be installed (.ci/run installs it): {e}"));
+    let out = crate::support::tool(tool).args(args).output().unwrap();
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -48,18 +45,66 @@ fn clean(tool: &str, args: &[&str]) {
     );
 }
 
+/// The bash and POSIX sh scripts: the plugins, the installer, the benchmarks, the test entry.
+fn scripts() -> Vec<String> {
+    let mut files: Vec<String> = [
+        "shell/ssoenv.bash",
+        "shell/direnv/ssoenv.sh",
+        "install.sh",
+        "tests/run",
+    ]
+    .iter()
+    .map(|f| repo(f).to_string_lossy().into_owned())
+    .collect();
+    let mut bench: Vec<String> = std::fs::read_dir(repo("bench"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sh"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    bench.sort();
+    assert!(!bench.is_empty());
+    files.extend(bench);
+    files
+}
+
+/// The optional shellcheck checks that `--enable=all` brings and these scripts do not follow,
+/// each with its reason. Every other exception is a `# shellcheck disable=` at its spot.
+const SHELLCHECK_EXCLUDED: &[(&str, &str)] = &[(
+    "SC2250",
+    "braces around every variable reference: the scripts write `$name` wherever no character \
+     could join the name, as shfmt and the shell manuals do",
+)];
+
 #[test]
 fn plugin_files_pass_their_shells_parsers_and_shellcheck() {
     for f in PLUGIN_FILES {
         assert!(!read(f).contains("being written"), "{f} is a placeholder");
     }
-    clean("shellcheck", &[repo("shell/ssoenv.bash").to_str().unwrap()]);
+    let scripts = scripts();
+    let scripts: Vec<&str> = scripts.iter().map(String::as_str).collect();
+    let exclude = SHELLCHECK_EXCLUDED
+        .iter()
+        .map(|(code, _)| *code)
+        .collect::<Vec<_>>()
+        .join(",");
+    let exclude = format!("--exclude={exclude}");
     clean(
         "shellcheck",
-        &[repo("shell/direnv/ssoenv.sh").to_str().unwrap()],
+        &[&["--enable=all", &exclude], &scripts[..]].concat(),
     );
-    clean("shellcheck", &[repo("install.sh").to_str().unwrap()]);
-    clean("shellcheck", &[repo("bench/warm.sh").to_str().unwrap()]);
+    // The layout the files have: two-space indent, `case` items level with `case`.
+    clean("shfmt", &[&["-d", "-i", "2"], &scripts[..]].concat());
+    for f in &scripts {
+        clean(
+            if f.ends_with("install.sh") {
+                "dash"
+            } else {
+                "bash"
+            },
+            &["-n", f],
+        );
+    }
     clean("zsh", &["-n", repo("shell/ssoenv.zsh").to_str().unwrap()]);
     let fish: Vec<String> = PLUGIN_FILES
         .iter()
@@ -69,6 +114,67 @@ fn plugin_files_pass_their_shells_parsers_and_shellcheck() {
     let fish: Vec<&str> = fish.iter().map(String::as_str).collect();
     clean("fish", &[&["--no-execute"], &fish[..]].concat());
     clean("fish_indent", &[&["--check"], &fish[..]].concat());
+}
+
+/// `tests/run` with zsh and nu missing, no Python environment, and installing switched off:
+/// it stops before building anything, with one line per missing tool and its install command.
+#[test]
+fn tests_run_names_each_missing_tool_and_how_to_install_it() {
+    let s = Sandbox::new();
+    // Everything this PATH has, but zsh and nu.
+    let bin = s.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let link = bin.join(&name);
+            if name != "zsh" && name != "nu" && link.symlink_metadata().is_err() {
+                std::os::unix::fs::symlink(entry.path(), link).unwrap();
+            }
+        }
+    }
+    let target = s.dir.path().join("target");
+    let r: Run = tool("bash")
+        .arg(repo("tests/run"))
+        .arg("--check")
+        .env_clear()
+        .env("HOME", s.home())
+        .env("PATH", &bin)
+        .env("CARGO_TARGET_DIR", &target)
+        .env("SSOENV_NO_INSTALL", "1")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!((r.code, r.stdout.as_str()), (1, ""), "{}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    let tools = target.join("tools");
+    let python = format!(
+        "tests/run: missing python packages botocore tree-sitter tree-sitter-powershell: \
+         python3 -m venv {0}/venv && {0}/venv/bin/pip install botocore tree-sitter tree-sitter-powershell",
+        tools.display()
+    );
+    let nu = format!(
+        "tests/run: missing nu (nushell): npm install --global --prefix {}/npm nushell",
+        tools.display()
+    );
+    assert_eq!(lines.len(), 4, "{}", r.stderr);
+    assert!(
+        lines[0].starts_with("tests/run: missing zsh: ")
+            && (lines[0].ends_with("apt-get install -y zsh")
+                || lines[0].ends_with("brew install zsh")),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        lines[1..],
+        [
+            &python,
+            &nu,
+            "tests/run: SSOENV_NO_INSTALL=1: nothing was installed"
+        ]
+    );
+    assert!(!target.exists(), "nothing was created");
 }
 
 #[test]
@@ -96,7 +202,7 @@ fn hook_prints_the_files_of_shell_verbatim() {
 fn strict(s: &Sandbox, shell: &str, script: &str) -> Run {
     let bin = Path::new(BIN).parent().unwrap().display().to_string();
     let path = format!("{bin}:{}", std::env::var("PATH").unwrap_or_default());
-    Command::new(shell)
+    tool(shell)
         .args(match shell {
             "bash" => vec!["--norc", "--noprofile", "-c", script],
             "zsh" => vec!["-f", "-c", script],
@@ -192,6 +298,24 @@ fn powershell_files_are_well_formed_and_quote_verbatim() {
             "{line}"
         );
     }
+    // The real PowerShell grammar: the module, what `hook pwsh` prints, the manifest, and the
+    // statements the module evaluates.
+    let hook = s.run(&["hook", "pwsh"]).ok().to_string();
+    let unset = s.run(&["--unset", "--shell", "pwsh"]).ok().to_string();
+    let parsed = clean_pwsh(&[
+        ("shell/pwsh/ssoenv.psm1", &psm1),
+        ("ssoenv hook pwsh", &hook),
+        ("shell/pwsh/ssoenv.psd1", &psd1),
+        ("ssoenv dev --shell pwsh", &out),
+        ("ssoenv --unset --shell pwsh", &unset),
+    ]);
+    let exported = &parsed[3].env;
+    assert_eq!(exported.len(), out.lines().count(), "one assignment a line");
+    let nu: serde_json::Value =
+        serde_json::from_str(s.run(&["dev", "--shell", "nu"]).ok()).unwrap();
+    for (k, v) in exported {
+        assert_eq!(nu[k], v.as_str(), "{k}: the value PowerShell reads");
+    }
 }
 
 /// Brackets, braces and parentheses balance outside verbatim strings and comments.
@@ -252,6 +376,8 @@ pub struct Term<'a> {
     n: u32,
     /// Nushell speaks another language than the POSIX-like shells and fish.
     nu: bool,
+    /// Lines typed into nushell so far: each leaves one `> ` prompt line on the screen.
+    typed: std::cell::Cell<usize>,
 }
 
 impl Tmux {
@@ -264,12 +390,12 @@ impl Tmux {
     }
 
     pub fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
+        let out = tool("tmux")
             .arg("-S")
             .arg(&self.socket)
             .args(args)
             .output()
-            .expect("tmux must be installed (.ci/run installs it)");
+            .unwrap();
         assert!(
             out.status.success(),
             "tmux {args:?}: {}",
@@ -280,6 +406,8 @@ impl Tmux {
 
     /// Starts `argv` in a new window with exactly `env`.
     pub fn open(&mut self, env: &[(String, String)], argv: &[&str]) -> Term<'_> {
+        // A missing program would only show as a window that closed.
+        require(argv[0]);
         self.windows += 1;
         let n = self.windows;
         let mut cmd = vec!["env".to_string(), "-i".to_string()];
@@ -310,18 +438,14 @@ impl Tmux {
         } else {
             self.tmux(&["new-window", "-d", "-t", "t", "-n", &name, &line]);
         }
-        let term = Term {
+        Term {
             tmux: self,
             target: format!("t:{name}"),
             n,
             nu: argv.last().is_some_and(|a| a.ends_with("nu"))
                 || argv.iter().any(|a| a.ends_with("/nu")),
-        };
-        // Nushell's line editor drops what is typed before it is up.
-        if term.nu {
-            term.wait_for("Startup Time");
+            typed: std::cell::Cell::new(0),
         }
-        term
     }
 }
 
@@ -342,9 +466,33 @@ fn sh_quote(s: &str) -> String {
 impl Term<'_> {
     /// Types a line and presses Enter.
     pub fn line(&self, text: &str) {
-        self.tmux
-            .tmux(&["send-keys", "-t", &self.target, "-l", text]);
+        if self.nu {
+            self.nu_ready();
+        }
+        if !text.is_empty() {
+            self.tmux
+                .tmux(&["send-keys", "-t", &self.target, "-l", text]);
+        }
         self.tmux.tmux(&["send-keys", "-t", &self.target, "Enter"]);
+    }
+
+    /// Nushell's line editor drops what is typed while a command runs (it is not reading the
+    /// terminal then): waits for the prompt of the next line, one more `> ` line than typed.
+    fn nu_ready(&self) {
+        let t = Instant::now();
+        loop {
+            let screen = self.screen();
+            let prompts = screen.lines().filter(|l| l.starts_with("> ")).count();
+            if prompts > self.typed.get() {
+                break;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "nushell shows no prompt:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        self.typed.set(self.typed.get() + 1);
     }
 
     /// Waits until every line typed so far ran: a builtin writes a marker file.
@@ -410,7 +558,7 @@ impl Term<'_> {
     /// Presses Enter `n` times: `n` fresh prompts.
     fn prompts(&self, n: usize) {
         for _ in 0..n {
-            self.tmux.tmux(&["send-keys", "-t", &self.target, "Enter"]);
+            self.line("");
         }
         self.sync();
     }
@@ -471,21 +619,15 @@ impl Interactive {
     }
 }
 
-/// Nushell, when installed (it is not in Debian): `nu` on PATH or `SSOENV_TEST_NU`.
-fn nu_binary() -> Option<String> {
-    if let Ok(p) = std::env::var("SSOENV_TEST_NU") {
-        return Some(p);
-    }
-    let path = std::env::var("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join("nu"))
-        .find(|p| p.is_file())
-        .map(|p| p.display().to_string())
+/// Nushell (not in Debian: tests/run installs it from npm): `SSOENV_TEST_NU`, else `nu` on PATH.
+fn nu_binary() -> String {
+    let nu = std::env::var("SSOENV_TEST_NU").unwrap_or_else(|_| "nu".into());
+    require(&nu).display().to_string()
 }
 
 fn shell_argv(shell: &str) -> Vec<&'static str> {
     match shell {
-        "nu" => vec![String::leak(nu_binary().unwrap()), "--no-config-file"],
+        "nu" => vec![String::leak(nu_binary()), "--no-config-file"],
         "bash" => vec!["bash", "--norc", "--noprofile", "-i"],
         "zsh" => vec!["zsh", "-f", "-i"],
         _ => vec!["fish", "--no-config", "-i"],
@@ -590,11 +732,7 @@ fn bash_renews_before_expiry_and_shares_renewals() {
 }
 
 #[test]
-fn nu_renews_before_expiry_and_shares_renewals_when_nushell_is_installed() {
-    if nu_binary().is_none() {
-        eprintln!("nushell is not installed: its plugin is checked as text only");
-        return;
-    }
+fn nu_renews_before_expiry_and_shares_renewals() {
     renews_before_expiry_and_shares_renewals("nu");
 }
 
@@ -800,7 +938,7 @@ fn install_sh_installs_appends_rc_lines_once_and_uninstalls() {
     let bashrc = s.home().join(".bashrc");
     std::fs::write(&bashrc, "# mine\nalias ll='ls -l'\n").unwrap();
     let install = |args: &[&str]| -> Run {
-        Command::new("sh")
+        tool("sh")
             .arg(repo("install.sh"))
             .args(args)
             .env_clear()
@@ -843,7 +981,7 @@ fn install_sh_installs_appends_rc_lines_once_and_uninstalls() {
         prefix.join("bin").display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let r: Run = Command::new("bash")
+    let r: Run = tool("bash")
         .args([
             "--norc",
             "-c",
@@ -965,4 +1103,130 @@ fn the_bash_clock_falls_back_to_seconds_arithmetic_as_on_bash_3_2() {
     assert_eq!(v.len(), 3, "{}{}", r.stdout, r.stderr);
     assert!((v[2] - v[0]).abs() <= 2, "starts at the wall clock: {v:?}");
     assert_eq!(v[1] - v[0], 7, "advances with SECONDS: {v:?}");
+}
+
+/// Ctrl-C while the plugin evaluates ssoenv's statements: they run to the end, so the shell
+/// has every variable, never some; the shell's own INT trap is back afterwards. A fake ssoenv
+/// prints statements made slow by `padding` builtin-only lines between the first and the last
+/// variable, and marks when the shell starts and ends evaluating them.
+fn ctrl_c_cannot_stop_the_eval_half_way(shell: &str, padding: usize) {
+    let dir = TempDir::new();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let started = dir.path().join("started");
+    let done = dir.path().join("done");
+    let mut out = format!(
+        ": >'{}'\nexport AWS_ACCESS_KEY_ID='first'\n__pad=0\n",
+        started.display()
+    );
+    for _ in 0..padding {
+        out.push_str("__pad=$((__pad + 1))\n");
+    }
+    out.push_str(&format!(
+        "export AWS_SESSION_TOKEN='last'\n: >'{}'\n",
+        done.display()
+    ));
+    let output = dir.path().join("output");
+    std::fs::write(&output, out).unwrap();
+    let fake = bin.join("ssoenv");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\ncase $1 in hook) exec '{BIN}' \"$@\" ;; esac\nexec cat '{}'\n",
+            output.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let env = vec![
+        ("HOME".into(), dir.path().display().to_string()),
+        (
+            "PATH".into(),
+            format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display()),
+        ),
+        ("TERM".into(), "xterm-256color".into()),
+    ];
+    let mut tmux = Tmux::new(dir.path());
+    let t = tmux.open(&env, &shell_argv(shell));
+    t.line(load_line(shell));
+    t.sync();
+    t.line("ssoenv use dev");
+    let clock = Instant::now();
+    while !started.exists() {
+        assert!(clock.elapsed() < Duration::from_secs(30), "{}", t.screen());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        !done.exists(),
+        "{shell}: the statements ended before Ctrl-C: more padding"
+    );
+    t.keys("C-c");
+    t.sync();
+    assert!(
+        done.exists(),
+        "{shell}: Ctrl-C stopped the statements half-way\n{}",
+        t.screen()
+    );
+    assert_eq!(t.var("AWS_ACCESS_KEY_ID"), "first");
+    assert_eq!(t.var("AWS_SESSION_TOKEN"), "last", "{shell}");
+    // The shell's own trap is put back.
+    t.line("trap 'echo mine' INT");
+    t.line("ssoenv use dev");
+    let traps = dir.path().join("traps");
+    t.line(&format!("trap > {}", traps.display()));
+    t.sync();
+    let traps = std::fs::read_to_string(traps).unwrap();
+    assert!(traps.contains("echo mine"), "{shell}: {traps}");
+}
+
+#[test]
+fn bash_ctrl_c_cannot_stop_the_eval_half_way() {
+    ctrl_c_cannot_stop_the_eval_half_way("bash", 300_000);
+}
+
+#[test]
+fn zsh_ctrl_c_cannot_stop_the_eval_half_way() {
+    ctrl_c_cannot_stop_the_eval_half_way("zsh", 25_000);
+}
+
+#[test]
+fn zsh_plugin_is_not_changed_by_aliases_or_functions_named_like_builtins() {
+    let s = Sandbox::signed_in();
+    let bin = Path::new(BIN).parent().unwrap().display().to_string();
+    let mut script = String::new();
+    for b in [
+        "command", "eval", "emulate", "local", "print", "return", "shift", "trap", "typeset",
+    ] {
+        script.push_str(&format!("alias {b}='echo HIJACKED {b}'\n"));
+    }
+    script.push_str(
+        r#"read() { echo HIJACKED read; }
+zmodload() { echo HIJACKED zmodload; }
+builtin eval "$(ssoenv hook zsh)"
+ssoenv use dev
+builtin print -r -- "$AWS_PROFILE $SSOENV_PROFILE ${#AWS_SESSION_TOKEN}""#,
+    );
+    let r: Run = tool("zsh")
+        .args(["-f", "-c", &script])
+        .env_clear()
+        .env("HOME", s.home())
+        .env(
+            "PATH",
+            format!("{bin}:{}", std::env::var("PATH").unwrap_or_default()),
+        )
+        .env("AWS_ENDPOINT_URL_SSO", s.mock.url())
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", s.mock.url())
+        .env("SSOENV_TIMEOUT", "3")
+        .output()
+        .unwrap()
+        .into();
+    let token = s
+        .mock
+        .issued_credentials()
+        .last()
+        .map_or(0, |c| c.session_token.len());
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        (format!("dev dev {token}\n").as_str(), "")
+    );
 }

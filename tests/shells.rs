@@ -3,7 +3,6 @@
 //! backticks, newlines and non-ASCII, and a canary file that must never be created.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::support::*;
 
@@ -116,14 +115,14 @@ fn eval_in(shell: &str, output: &str, dir: &Path) -> Vec<String> {
         "fish" => format!("source '{}'\n", script_path.display()),
         _ => format!("eval \"$(cat '{}')\"\n", script_path.display()),
     };
-    let out = Command::new(cmd)
+    let out = tool(cmd)
         .args(&args)
         .arg(format!("{load}{dump}"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap())
         .env("HOME", dir)
         .output()
-        .unwrap_or_else(|e| panic!("{shell} must be installed (.ci/run installs it): {e}"));
+        .unwrap();
     assert!(
         out.status.success(),
         "{shell}: {}",
@@ -139,46 +138,6 @@ fn eval_in(shell: &str, output: &str, dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Undoes PowerShell verbatim quoting of `$Env:K = '…'` lines, following the language rules
-/// (a doubled single-quote character is one; a lone one ends the string), so the text is
-/// checked where pwsh itself is not installed.
-fn decode_pwsh(text: &str) -> Vec<(String, String)> {
-    let is_q = |c: char| matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}');
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.find("$Env:") {
-        rest = &rest[at + 5..];
-        let eq = rest.find(" = '").expect("assignment");
-        let name = rest[..eq].to_string();
-        let mut chars = rest[eq + 4..].char_indices().peekable();
-        let mut val = String::new();
-        let end;
-        loop {
-            let (i, c) = chars.next().expect("unterminated string");
-            if is_q(c) {
-                if let Some(&(_, n)) = chars.peek()
-                    && is_q(n)
-                {
-                    chars.next();
-                    val.push(c);
-                    continue;
-                }
-                end = i;
-                break;
-            }
-            val.push(c);
-        }
-        let after = &rest[eq + 4 + end + 1..];
-        assert!(
-            after.starts_with('\n'),
-            "statement must end after the string: {after:?}"
-        );
-        out.push((name, val));
-        rest = after;
-    }
-    out
-}
-
 #[test]
 fn every_format_round_trips_seeded_nasty_values_in_its_real_shell() {
     let s = Sandbox::signed_in();
@@ -186,6 +145,9 @@ fn every_format_round_trips_seeded_nasty_values_in_its_real_shell() {
     let work = s.dir.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
     let role_cache = s.role_cache_path("111111111111", "ReadOnly", "corp");
+    // PowerShell is not here: its outputs are checked in one batch by its grammar, against
+    // the values nushell's JSON carries.
+    let mut pwsh_outputs = Vec::new();
     for seed in 1..=12u64 {
         let mut rng = Rng(seed.wrapping_mul(0x9E3779B97F4A7C15) | 1);
         let want: Vec<String> = (0..3).map(|_| nasty_value(&mut rng, &canary)).collect();
@@ -210,26 +172,35 @@ fn every_format_round_trips_seeded_nasty_values_in_its_real_shell() {
         let fish = s.run(&["dev", "--shell", "fish"]).ok().to_string();
         assert_eq!(eval_in("fish", &fish, &work), want, "fish, seed {seed}");
 
-        let pwsh = s.run(&["dev", "--shell", "powershell"]).ok().to_string();
-        let decoded = decode_pwsh(&pwsh);
-        for (i, v) in VARS.iter().enumerate() {
-            assert_eq!(
-                decoded.iter().find(|(k, _)| k == v).unwrap().1,
-                want[i],
-                "pwsh {v}"
-            );
-        }
-
         let nu: serde_json::Value =
             serde_json::from_str(s.run(&["dev", "--shell", "nu"]).ok()).unwrap();
         for (i, v) in VARS.iter().enumerate() {
             assert_eq!(nu[v], want[i].as_str(), "nu {v}");
         }
+        let pwsh = s.run(&["dev", "--shell", "powershell"]).ok().to_string();
+        let every: Vec<(String, String)> = nu
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+            .collect();
+        pwsh_outputs.push((format!("pwsh, seed {seed}"), pwsh, every));
         for fmt in ["cmd", "dotenv"] {
             s.run(&["dev", "--shell", fmt])
                 .fails(1, "cannot be written safely");
         }
         assert!(!canary.exists(), "the canary was created: seed {seed}");
+    }
+    let docs: Vec<(&str, &str)> = pwsh_outputs
+        .iter()
+        .map(|(name, text, _)| (name.as_str(), text.as_str()))
+        .collect();
+    for (parsed, (name, _, every)) in clean_pwsh(&docs).iter().zip(&pwsh_outputs) {
+        assert_eq!(
+            &parsed.env, every,
+            "{name}: every value, decoded as PowerShell reads it"
+        );
+        assert_eq!(parsed.strings.len(), every.len(), "{name}: no other string");
     }
     // The warm runs above all came from the cache.
     assert_eq!(s.mock.count(Route::GetRoleCredentials), 12);
@@ -244,7 +215,7 @@ fn fish_unset_and_pwsh_unset_remove_the_variables() {
     let unset = s.run(&["--unset", "--shell", "fish"]).ok().to_string();
     let script =
         format!("{fish}\n{unset}\nset -q AWS_ACCESS_KEY_ID; and echo still-set; or echo gone");
-    let out = Command::new("fish")
+    let out = tool("fish")
         .args(["--no-config", "--private", "-c", &script])
         .output()
         .unwrap();
@@ -253,6 +224,7 @@ fn fish_unset_and_pwsh_unset_remove_the_variables() {
     assert!(
         pwsh.contains("Remove-Item -Path Env:AWS_SESSION_TOKEN -ErrorAction SilentlyContinue\n")
     );
+    clean_pwsh(&[("pwsh --unset", &pwsh)]);
 }
 
 #[test]
@@ -270,4 +242,22 @@ fn safe_values_pass_in_cmd_and_dotenv() {
         cmd.contains(&format!("set AWS_ACCESS_KEY_ID={}\r\n", c.access_key_id)),
         "{cmd}"
     );
+}
+
+#[test]
+fn the_powershell_check_rejects_what_powershell_would_misread() {
+    let parsed = parse_pwsh(&[
+        ("doubled", "$Env:A = 'it''s ’’ ‘‘ ‚‚ ‛‛'\n"),
+        ("lone curly quote", "$Env:A = 'a’b'\n"),
+        ("lone quote", "$Env:A = 'a'b'\n"),
+        ("unterminated", "$Env:A = 'a\n"),
+    ]);
+    assert!(parsed[0].errors.is_empty(), "{:?}", parsed[0].errors);
+    assert_eq!(
+        parsed[0].env,
+        [("A".to_string(), "it's ’ ‘ ‚ ‛".to_string())]
+    );
+    for p in &parsed[1..] {
+        assert!(!p.errors.is_empty(), "{}: accepted", p.name);
+    }
 }

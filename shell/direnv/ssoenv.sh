@@ -9,6 +9,7 @@
 # environment from the cache, with no network call. And when renewal falls due with nobody
 # else around, a background `sleep` touches the stamp at that moment, so the next prompt
 # reloads and renews. It is one per profile: a reload replaces it.
+# shellcheck disable=SC2154 # SSOENV_* and AWS_* are set by the eval of ssoenv's output
 use_ssoenv() {
   local profile=${1:-${AWS_PROFILE:-default}} out wait pidfile pid
   if ! has ssoenv; then

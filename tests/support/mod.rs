@@ -317,7 +317,7 @@ pub fn eval_posix(script: &str, names: &[&str]) -> Vec<String> {
     for n in names {
         prog.push_str(&format!("\nprintf '%s\\0' \"${n}\""));
     }
-    let out = Command::new("dash").arg("-c").arg(&prog).output().unwrap();
+    let out = tool("dash").arg("-c").arg(&prog).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -328,4 +328,106 @@ pub fn eval_posix(script: &str, names: &[&str]) -> Vec<String> {
         .take(names.len())
         .map(str::to_string)
         .collect()
+}
+
+/// A tool the tests drive, found on PATH (or by its path): its full path. A missing tool fails
+/// the test, naming the tool and `tests/run`, which installs it: no test skips for want of one.
+#[track_caller]
+pub fn require(tool: &str) -> PathBuf {
+    let found = if tool.contains('/') {
+        Some(PathBuf::from(tool)).filter(|p| p.is_file())
+    } else {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        std::env::split_paths(&path)
+            .map(|d| d.join(tool))
+            .find(|p| p.is_file())
+    };
+    found.unwrap_or_else(|| {
+        panic!("`{tool}` is not installed: run the tests with tests/run, which installs it")
+    })
+}
+
+/// `Command::new(tool)` for a tool that must be installed (see `require`).
+#[track_caller]
+pub fn tool(name: &str) -> Command {
+    require(name);
+    Command::new(name)
+}
+
+/// What the real PowerShell grammar made of one text (`tests/support/pwsh.py`).
+pub struct Pwsh {
+    pub name: String,
+    /// `LINE:COL ERROR|MISSING|STRING ...`: must be empty.
+    pub errors: Vec<String>,
+    /// Every verbatim string, decoded by PowerShell's rules.
+    pub strings: Vec<String>,
+    /// Each `$Env:NAME = '...'` statement: name and decoded value.
+    pub env: Vec<(String, String)>,
+}
+
+/// Parses named PowerShell texts with tree-sitter-powershell, in one python process.
+pub fn parse_pwsh(docs: &[(&str, &str)]) -> Vec<Pwsh> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/pwsh.py");
+    let input = json!({
+        "docs": docs.iter().map(|(n, t)| json!({"name": n, "text": t})).collect::<Vec<_>>()
+    });
+    let mut child = tool("python3")
+        .arg(&script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let text = input.to_string();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        stdin.write_all(text.as_bytes())
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(
+        out.status.success(),
+        "{} needs python3 with tree-sitter and tree-sitter-powershell (tests/run installs them): {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let strs = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    v["docs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| Pwsh {
+            name: d["name"].as_str().unwrap().to_string(),
+            errors: strs(&d["errors"]),
+            strings: strs(&d["strings"]),
+            env: d["env"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    let p = strs(p);
+                    (p[0].clone(), p[1].clone())
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Asserts that each text parses as PowerShell without an ERROR or MISSING node and with
+/// every verbatim string well-formed; returns what was parsed.
+#[track_caller]
+pub fn clean_pwsh(docs: &[(&str, &str)]) -> Vec<Pwsh> {
+    let parsed = parse_pwsh(docs);
+    for p in &parsed {
+        assert!(p.errors.is_empty(), "{}: {:#?}", p.name, p.errors);
+    }
+    parsed
 }
