@@ -53,6 +53,47 @@ impl Shell {
     }
 }
 
+/// How a quoting shell writes statements: `set` as prefix, name, separator, quoted value;
+/// `unset` as prefix, name, suffix; each statement followed by `end`.
+struct Forms {
+    set: (&'static str, &'static str),
+    unset: (&'static str, &'static str),
+    end: &'static str,
+}
+
+/// The statements for a list of changes, every value through `quote`.
+fn statements(changes: &[Change], forms: &Forms, quote: fn(&str) -> String) -> String {
+    let mut out = String::new();
+    for c in changes {
+        match c {
+            Change::Set(k, v) => {
+                out.push_str(forms.set.0);
+                out.push_str(k.as_str());
+                out.push_str(forms.set.1);
+                out.push_str(&quote(v));
+            }
+            Change::Unset(k) => {
+                out.push_str(forms.unset.0);
+                out.push_str(k.as_str());
+                out.push_str(forms.unset.1);
+            }
+        }
+        out.push_str(forms.end);
+    }
+    out
+}
+
+/// `'…'` around a value, each character written by `escape` (which pushes it, escaped or not).
+fn single_quoted(value: &str, escape: impl Fn(char, &mut String)) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('\'');
+    for c in value.chars() {
+        escape(c, &mut out);
+    }
+    out.push('\'');
+    out
+}
+
 /// credential_process output (the AWS CLI's `process` format).
 pub fn process_json(c: &RoleCreds) -> String {
     let v = serde_json::json!({

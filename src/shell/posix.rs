@@ -1,40 +1,24 @@
 //! POSIX sh, dash, bash, zsh: `'…'` with each `'` written as `'\''` (POSIX.1 §2.2.3: nothing
 //! is special inside single quotes). Never `$'…'`, which dash lacks.
 
+use super::Forms;
 use crate::env::Change;
 
 pub fn quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
-        if c == '\'' {
-            out.push_str("'\\''");
-        } else {
-            out.push(c);
-        }
-    }
-    out.push('\'');
-    out
+    super::single_quoted(value, |c, out| match c {
+        '\'' => out.push_str("'\\''"),
+        c => out.push(c),
+    })
 }
 
+const FORMS: Forms = Forms {
+    set: ("export ", "="),
+    unset: ("unset ", ""),
+    end: "\n",
+};
+
 pub fn render(changes: &[Change]) -> String {
-    let mut out = String::new();
-    for c in changes {
-        match c {
-            Change::Set(k, v) => {
-                out.push_str("export ");
-                out.push_str(k.as_str());
-                out.push('=');
-                out.push_str(&quote(v));
-            }
-            Change::Unset(k) => {
-                out.push_str("unset ");
-                out.push_str(k.as_str());
-            }
-        }
-        out.push('\n');
-    }
-    out
+    super::statements(changes, &FORMS, quote)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! PowerShell: verbatim `'…'` strings. PowerShell also ends them at U+2018, U+2019, U+201A and
 //! U+201B (the language spec's *single-quote-character*), so each of those is doubled too.
 
+use super::Forms;
 use crate::env::Change;
 
 fn is_quote(c: char) -> bool {
@@ -8,37 +9,22 @@ fn is_quote(c: char) -> bool {
 }
 
 pub fn quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
+    super::single_quoted(value, |c, out| {
         if is_quote(c) {
             out.push(c);
         }
         out.push(c);
-    }
-    out.push('\'');
-    out
+    })
 }
 
+const FORMS: Forms = Forms {
+    set: ("$Env:", " = "),
+    unset: ("Remove-Item -Path Env:", " -ErrorAction SilentlyContinue"),
+    end: "\n",
+};
+
 pub fn render(changes: &[Change]) -> String {
-    let mut out = String::new();
-    for c in changes {
-        match c {
-            Change::Set(k, v) => {
-                out.push_str("$Env:");
-                out.push_str(k.as_str());
-                out.push_str(" = ");
-                out.push_str(&quote(v));
-            }
-            Change::Unset(k) => {
-                out.push_str("Remove-Item -Path Env:");
-                out.push_str(k.as_str());
-                out.push_str(" -ErrorAction SilentlyContinue");
-            }
-        }
-        out.push('\n');
-    }
-    out
+    super::statements(changes, &FORMS, quote)
 }
 
 #[cfg(test)]
