@@ -19,16 +19,16 @@ use crate::files::{self, home, read_json, sha1_hex};
 /// The AWS CLI's window: a token or cached credentials with less than this left are renewed.
 pub const WINDOW: time::Duration = time::Duration::minutes(15);
 
-pub fn token_dir() -> PathBuf {
-    home().join(".aws").join("sso").join("cache")
+pub fn token_dir() -> Result<PathBuf> {
+    Ok(home()?.join(".aws").join("sso").join("cache"))
 }
 
-pub fn token_path(key: &str) -> PathBuf {
-    token_dir().join(format!("{}.json", sha1_hex(key)))
+pub fn token_path(key: &str) -> Result<PathBuf> {
+    Ok(token_dir()?.join(format!("{}.json", sha1_hex(key))))
 }
 
-pub fn role_dir() -> PathBuf {
-    home().join(".aws").join("cli").join("cache")
+pub fn role_dir() -> Result<PathBuf> {
+    Ok(home()?.join(".aws").join("cli").join("cache"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -109,7 +109,7 @@ impl Token {
 
 /// Reads the token cached under `key`. `Ok(None)` if there is none.
 pub fn read_token(key: &str) -> Result<Option<Token>> {
-    let path = token_path(key);
+    let path = token_path(key)?;
     match read_json(&path)? {
         None => Ok(None),
         Some(map) => Token::from_map(&path, map).map(Some),
@@ -177,15 +177,16 @@ pub fn ascii_json(json: &str) -> String {
     out
 }
 
-pub fn role_path(key: &str) -> PathBuf {
-    role_dir().join(format!("{key}.json"))
+pub fn role_path(key: &str) -> Result<PathBuf> {
+    Ok(role_dir()?.join(format!("{key}.json")))
 }
 
 /// Reads cached role credentials. Anything unusable is a miss (it will be overwritten).
 pub fn read_role(path: &Path) -> Option<RoleCreds> {
     let map = read_json(path).ok()??;
     let c = map.get("Credentials")?.as_object()?;
-    let s = |k: &str| str_field(c, k);
+    // A value no variable could carry makes the file a miss: it is fetched anew.
+    let s = |k: &str| str_field(c, k).filter(|v| !v.contains('\0'));
     Some(RoleCreds {
         access_key_id: s("AccessKeyId")?,
         secret_access_key: s("SecretAccessKey")?,

@@ -178,10 +178,10 @@ pub struct SsoProfile {
 }
 
 /// `AWS_CONFIG_FILE` (with `$VAR`s and `~` expanded, as botocore does), else `~/.aws/config`.
-pub fn config_path() -> PathBuf {
+pub fn config_path() -> Result<PathBuf> {
     match std::env::var("AWS_CONFIG_FILE") {
-        Ok(p) if !p.is_empty() => PathBuf::from(expand_user(&expand_vars(&p))),
-        _ => files::home().join(".aws").join("config"),
+        Ok(p) if !p.is_empty() => Ok(PathBuf::from(expand_user(&expand_vars(&p)))),
+        _ => Ok(files::home()?.join(".aws").join("config")),
     }
 }
 
@@ -226,9 +226,9 @@ fn expand_user(path: &str) -> String {
     };
     let (user, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let home = if user.is_empty() {
-        Some(files::home())
+        files::home().ok().map(Path::to_path_buf)
     } else {
-        user_home(user)
+        files::user_home(user)
     };
     match home {
         Some(h) => {
@@ -244,47 +244,11 @@ fn expand_user(path: &str) -> String {
     }
 }
 
-/// A user's home directory from the password database.
-#[cfg(unix)]
-fn user_home(user: &str) -> Option<PathBuf> {
-    use std::ffi::{CStr, CString};
-    use std::os::unix::ffi::OsStrExt;
-    let name = CString::new(user).ok()?;
-    let mut buf = vec![0 as libc::c_char; 16 * 1024];
-    // SAFETY: getpwnam_r writes only into `pwd` and `buf`, both alive and sized as passed;
-    // the strings it points to live in `buf`, which outlives their use below.
-    unsafe {
-        let mut pwd: libc::passwd = std::mem::zeroed();
-        let mut found: *mut libc::passwd = std::ptr::null_mut();
-        let rc = libc::getpwnam_r(
-            name.as_ptr(),
-            &mut pwd,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut found,
-        );
-        if rc != 0 || found.is_null() || pwd.pw_dir.is_null() {
-            return None;
-        }
-        let dir = CStr::from_ptr(pwd.pw_dir);
-        Some(PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())))
-    }
-}
-
-#[cfg(not(unix))]
-fn user_home(_user: &str) -> Option<PathBuf> {
-    None
-}
-
 /// Reads and parses the config file.
 pub fn load() -> Result<Config> {
-    let path = config_path();
-    let bytes = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::ConfigMissing { path });
-        }
-        Err(e) => return Err(Error::io(path, "read", e)),
+    let path = config_path()?;
+    let Some(bytes) = files::read_bounded(&path, files::CONFIG_CAP)? else {
+        return Err(Error::ConfigMissing { path });
     };
     let text = utf8(&bytes, &path)?;
     parse(text, path)

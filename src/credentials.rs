@@ -31,7 +31,7 @@ fn signed_out(e: Error, login: &Login) -> Error {
     }
 }
 
-pub fn role_cache_path(p: &SsoProfile) -> std::path::PathBuf {
+pub fn role_cache_path(p: &SsoProfile) -> Result<std::path::PathBuf> {
     cache::role_path(&cache::role_cache_key(
         &p.account_id,
         &p.role_name,
@@ -42,7 +42,7 @@ pub fn role_cache_path(p: &SsoProfile) -> std::path::PathBuf {
 
 /// Cached role credentials still good for at least the reuse window.
 pub fn cached_credentials(p: &SsoProfile, now: OffsetDateTime) -> Option<RoleCreds> {
-    let path = role_cache_path(p);
+    let path = role_cache_path(p).ok()?;
     let c = cache::read_role(&path)?;
     if c.expiration - now > reuse_window() {
         crate::debug!("role credentials: cache hit {}", path.display());
@@ -86,7 +86,19 @@ pub fn fetch_credentials(p: &SsoProfile, client: &Client, token: &Token) -> Resu
         },
         e => signed_out(e, &p.login),
     })?;
-    if let Err(e) = cache::write_role(&role_cache_path(p), &creds) {
+    if creds.expiration <= clock::now() {
+        // Expired on arrival: nothing to export, and nothing to cache.
+        return Err(Error::BadResponse {
+            endpoint: p.login.endpoint(Service::Portal),
+            operation: "GetRoleCredentials",
+            message: format!(
+                "the credentials for profile '{}' expired already at {}",
+                crate::messages::visible(&p.name),
+                clock::format_time(creds.expiration)
+            ),
+        });
+    }
+    if let Err(e) = role_cache_path(p).and_then(|path| cache::write_role(&path, &creds)) {
         crate::warn!("{e}");
     }
     Ok(creds)
@@ -106,7 +118,7 @@ pub fn take_lock(key: &str) -> Option<files::Lock> {
 /// Reads the cached token for a login, refreshing it when under the window.
 /// Call with the login's lock held.
 pub fn valid_token(login: &Login, client: &Client) -> Result<Token> {
-    let path = cache::token_path(login.token_key());
+    let path = cache::token_path(login.token_key())?;
     let token = match cache::read_token(login.token_key()) {
         Ok(Some(t)) => t,
         Ok(None) => {

@@ -468,10 +468,9 @@ pub fn diff(old: &str, new: &str) -> String {
 
 /// Reads the config file; a missing file is an empty text.
 pub fn read(path: &Path) -> Result<String> {
-    match std::fs::read(path) {
-        Ok(b) => crate::config::utf8(&b, path).map(str::to_string),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(e) => Err(Error::io(path, "read", e)),
+    match files::read_bounded(path, files::CONFIG_CAP)? {
+        Some(b) => crate::config::utf8(&b, path).map(str::to_string),
+        None => Ok(String::new()),
     }
 }
 

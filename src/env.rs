@@ -93,10 +93,9 @@ pub fn export_changes(
     ));
     out.push(Change::Set(SSOENV_RENEW_AT, stamp.renew_at.to_string()));
     out.push(Change::Set(SSOENV_ID, stamp.id.clone()));
-    out.push(Change::Set(
-        SSOENV_STAMP,
-        crate::stamp::path(profile).display().to_string(),
-    ));
+    if let Ok(path) = crate::stamp::path(profile) {
+        out.push(Change::Set(SSOENV_STAMP, path.display().to_string()));
+    }
     out
 }
 

@@ -122,6 +122,10 @@ pub enum Error {
         format: &'static str,
         variable: String,
     },
+    /// A value with a NUL character, which no environment variable can carry.
+    NulInValue {
+        variable: String,
+    },
     /// A usage problem found after parsing (e.g. `ssoenv use` without the hook).
     Usage(String),
     /// Anything else, already worded for the user.
@@ -276,6 +280,10 @@ impl fmt::Display for Error {
             Error::Unsafe { format, variable } => write!(
                 f,
                 "the value of {variable} cannot be written safely in {format} format; use another --shell"
+            ),
+            Error::NulInValue { variable } => write!(
+                f,
+                "the value of {variable} holds a NUL character, which no environment variable can carry; nothing was exported"
             ),
             Error::Usage(message) | Error::Other(message) => f.write_str(message),
         }

@@ -7,6 +7,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
@@ -19,23 +20,87 @@ pub fn sha1_hex(data: &str) -> String {
     hex::encode(Sha1::digest(data.as_bytes()))
 }
 
-/// The user's home: `HOME` (also on Windows when set), else `USERPROFILE`.
-pub fn home() -> PathBuf {
-    for var in ["HOME", "USERPROFILE"] {
-        if let Some(h) = std::env::var_os(var)
-            && !h.is_empty()
-        {
-            return PathBuf::from(h);
+/// The user's home: `HOME` when it is an absolute path to a directory (also on Windows when
+/// set), else `USERPROFILE` likewise, else the password database's entry for this user (as
+/// botocore's `expanduser` falls back to). Never a path relative to the working directory.
+pub fn home() -> Result<&'static Path> {
+    static HOME: OnceLock<Option<PathBuf>> = OnceLock::new();
+    HOME.get_or_init(|| {
+        for var in ["HOME", "USERPROFILE"] {
+            if let Some(h) = std::env::var_os(var).map(PathBuf::from)
+                && h.is_absolute()
+                && h.is_dir()
+            {
+                return Some(h);
+            }
         }
+        own_home().filter(|h| h.is_absolute() && h.is_dir())
+    })
+    .as_deref()
+    .ok_or_else(|| {
+        Error::Other(
+            "no home directory: HOME is not an absolute path to a directory and the password \
+             database has none for this user; set HOME"
+                .into(),
+        )
+    })
+}
+
+/// This user's home directory from the password database.
+#[cfg(unix)]
+fn own_home() -> Option<PathBuf> {
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    passwd_home(|pwd, buf, found| {
+        // SAFETY: the pointers are valid for the sizes passed; see passwd_home.
+        unsafe { libc::getpwuid_r(uid, pwd, buf.as_mut_ptr(), buf.len(), found) }
+    })
+}
+
+#[cfg(not(unix))]
+fn own_home() -> Option<PathBuf> {
+    None
+}
+
+/// A user's home directory from the password database, by name (for `~user` paths).
+#[cfg(unix)]
+pub fn user_home(user: &str) -> Option<PathBuf> {
+    let name = std::ffi::CString::new(user).ok()?;
+    passwd_home(|pwd, buf, found| {
+        // SAFETY: the pointers are valid for the sizes passed; see passwd_home.
+        unsafe { libc::getpwnam_r(name.as_ptr(), pwd, buf.as_mut_ptr(), buf.len(), found) }
+    })
+}
+
+#[cfg(not(unix))]
+pub fn user_home(_user: &str) -> Option<PathBuf> {
+    None
+}
+
+/// Runs a `getpw*_r` lookup with its buffers and returns the entry's home directory.
+#[cfg(unix)]
+fn passwd_home(
+    lookup: impl FnOnce(&mut libc::passwd, &mut [libc::c_char], &mut *mut libc::passwd) -> i32,
+) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    // SAFETY: a zeroed passwd is a valid value for the out-parameter; the lookup writes it and
+    // the strings it points to into `buf`, which lives until the directory is copied out.
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    if lookup(&mut pwd, &mut buf, &mut found) != 0 || found.is_null() || pwd.pw_dir.is_null() {
+        return None;
     }
-    PathBuf::from(".")
+    // SAFETY: pw_dir points to a NUL-terminated string inside `buf`.
+    let dir = unsafe { std::ffi::CStr::from_ptr(pwd.pw_dir) };
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())))
 }
 
 /// ssoenv's own state (locks, stamps): `$XDG_STATE_HOME/ssoenv`, else `~/.local/state/ssoenv`.
-pub fn state_dir() -> PathBuf {
+pub fn state_dir() -> Result<PathBuf> {
     match std::env::var_os("XDG_STATE_HOME") {
-        Some(d) if Path::new(&d).is_absolute() => PathBuf::from(d).join("ssoenv"),
-        _ => home().join(".local").join("state").join("ssoenv"),
+        Some(d) if Path::new(&d).is_absolute() => Ok(PathBuf::from(d).join("ssoenv")),
+        _ => Ok(home()?.join(".local").join("state").join("ssoenv")),
     }
 }
 
@@ -87,6 +152,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], existing: Existing) -> Result<()>
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    remove_temp_files(dir, Some(std::time::Duration::from_secs(60)));
     let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), unique()));
     let result = (|| {
         let mut opts = fs::OpenOptions::new();
@@ -115,6 +181,43 @@ pub fn write_atomic(path: &Path, bytes: &[u8], existing: Existing) -> Result<()>
     })
 }
 
+/// Whether a file name is one of [`write_atomic`]'s temp files: `.NAME.PID.N.tmp`.
+fn is_temp_file(name: &str) -> bool {
+    let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+        return false;
+    };
+    let mut parts = inner.rsplitn(3, '.');
+    let digits =
+        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    digits(parts.next()) && digits(parts.next()) && parts.next().is_some_and(|n| !n.is_empty())
+}
+
+/// Removes the temp files a killed run left in `dir` (they may hold secrets): those older than
+/// `age`, or all of them. Only names of [`write_atomic`]'s own pattern are touched.
+pub fn remove_temp_files(dir: &Path, age: Option<std::time::Duration>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        if !is_temp_file(&name.to_string_lossy()) {
+            continue;
+        }
+        let old = match age {
+            None => true,
+            Some(age) => e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|elapsed| elapsed > age),
+        };
+        if old {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
 fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
@@ -122,12 +225,56 @@ fn unique() -> u64 {
     nanos ^ N.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Reads a JSON object. `Ok(None)` when the file does not exist.
-pub fn read_json(path: &Path) -> Result<Option<Map<String, Value>>> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
+/// The most ssoenv reads of a file of each kind: anything larger is not what it should be.
+pub const CONFIG_CAP: u64 = 16 << 20;
+pub const CA_BUNDLE_CAP: u64 = 16 << 20;
+pub const SMALL_CAP: u64 = 1 << 20;
+
+/// Reads a whole file, refusing what could block or never end: it is opened without blocking
+/// (a FIFO cannot stall the read), must be a regular file (or a link to one), and may hold at
+/// most `cap` bytes. `Ok(None)` when it does not exist.
+pub fn read_bounded(path: &Path, cap: u64) -> Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut opts = fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut opts, libc::O_NONBLOCK | libc::O_NOCTTY);
+    let f = match opts.open(path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(path, "read", e)),
+    };
+    let bad = |message: String| Error::BadFile {
+        path: path.to_path_buf(),
+        message,
+    };
+    let meta = f.metadata().map_err(|e| Error::io(path, "read", e))?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a directory"
+        } else {
+            "a pipe, socket or device"
+        };
+        return Err(bad(format!("is {what}, not a regular file")));
+    }
+    let too_big = || bad(format!("is larger than {} KiB; not read", cap >> 10));
+    if meta.len() > cap {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    f.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, "read", e))?;
+    if bytes.len() as u64 > cap {
+        return Err(too_big());
+    }
+    Ok(Some(bytes))
+}
+
+/// Reads a JSON object (a cache file). `Ok(None)` when the file does not exist.
+pub fn read_json(path: &Path) -> Result<Option<Map<String, Value>>> {
+    let Some(bytes) = read_bounded(path, SMALL_CAP)? else {
+        return Ok(None);
     };
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(m)) => Ok(Some(m)),
@@ -152,15 +299,36 @@ pub fn write_json(path: &Path, map: &Map<String, Value>) -> Result<()> {
 pub struct Lock(#[allow(dead_code)] fs::File);
 
 pub fn lock(name: &str) -> Result<Lock> {
-    let dir = state_dir().join("locks");
+    let dir = state_dir()?.join("locks");
     ensure_dir(&dir)?;
     let path = dir.join(format!("{}.lock", sha1_hex(name)));
-    let f = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
+    let mut opts = fs::OpenOptions::new();
+    opts.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let f = opts
         .open(&path)
         .map_err(|e| Error::io(&path, "open lock file", e))?;
     f.lock().map_err(|e| Error::io(&path, "lock", e))?;
     Ok(Lock(f))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn temp_file_names_are_recognised_exactly() {
+        for yes in [".abc.json.123.456.tmp", ".config.1.2.tmp"] {
+            assert!(super::is_temp_file(yes), "{yes}");
+        }
+        for no in [
+            "abc.json",
+            ".abc.json",
+            ".x.1.tmp",
+            ".x.a.2.tmp",
+            ".x.1.2.tmpx",
+            "..1.2.tmp",
+        ] {
+            assert!(!super::is_temp_file(no), "{no}");
+        }
+    }
 }

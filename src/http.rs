@@ -81,12 +81,21 @@ const ATTEMPTS: u32 = 3;
 
 /// The per-attempt budget: `SSOENV_TIMEOUT` seconds, default 10.
 fn timeout() -> Duration {
-    std::env::var("SSOENV_TIMEOUT")
+    checked_timeout()
         .ok()
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|s| *s > 0.0 && *s < 3600.0)
-        .map(Duration::from_secs_f64)
+        .flatten()
         .unwrap_or(Duration::from_secs(10))
+}
+
+/// `SSOENV_TIMEOUT` when set: seconds above 0 and below 3600, or an error naming it.
+pub fn checked_timeout() -> Result<Option<Duration>> {
+    crate::messages::setting("SSOENV_TIMEOUT", "seconds above 0 and below 3600", |v| {
+        v.parse::<f64>()
+            .ok()
+            .filter(|s| *s > 0.0 && *s < 3600.0)
+            .map(Duration::from_secs_f64)
+    })
+    .map_err(Error::Other)
 }
 
 impl Client {
@@ -99,7 +108,10 @@ impl Client {
             .filter(|s| !s.is_empty())
             .or(ca_bundle.map(str::to_string));
         if let Some(path) = bundle {
-            let pem = std::fs::read(&path).map_err(|e| Error::io(&path, "read CA bundle", e))?;
+            let pem = crate::files::read_bounded(path.as_ref(), crate::files::CA_BUNDLE_CAP)?
+                .ok_or_else(|| {
+                    Error::io(&path, "read CA bundle", std::io::ErrorKind::NotFound.into())
+                })?;
             let certs: Vec<_> = ureq::tls::parse_pem(&pem)
                 .filter_map(|item| match item {
                     Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),

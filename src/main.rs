@@ -31,6 +31,14 @@ mod table;
 mod trust;
 
 fn run(cli: cli::Cli) -> error::Result<String> {
+    if !matches!(
+        cli.command,
+        Some(cli::Command::Hook(_) | cli::Command::Completions(_))
+    ) {
+        // Settings are checked once, up front: a typo is an error, not a silent default.
+        stamp::checked_margin()?;
+        http::checked_timeout()?;
+    }
     match cli.command {
         None => cmd::export::run(&cli.export),
         Some(cli::Command::Export(args)) => cmd::export::run(&args),
@@ -72,9 +80,8 @@ fn main() -> ExitCode {
             }
         }
         Err(e) => {
-            // One line: the error already names what is at fault.
-            let msg = e.to_string().replace('\n', " ");
-            eprintln!("ssoenv: {msg}");
+            // One line, with any control character from a file or a server made visible.
+            eprintln!("ssoenv: {}", messages::visible(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }

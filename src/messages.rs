@@ -14,6 +14,26 @@ pub fn debug_enabled() -> bool {
     DEBUG.load(Ordering::Relaxed)
 }
 
+/// An `SSOENV_*` setting: `None` when unset or empty, its value when `parse` accepts it,
+/// else the message naming the variable and what it takes.
+pub fn setting<T>(
+    var: &str,
+    accepted: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, String> {
+    let Some(raw) = std::env::var_os(var).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let text = raw.to_string_lossy();
+    match parse(text.trim()) {
+        Some(v) => Ok(Some(v)),
+        None => Err(format!(
+            "{var}={}: not valid; it takes {accepted}",
+            visible(&text)
+        )),
+    }
+}
+
 /// `--debug` output on stderr.
 #[macro_export]
 macro_rules! debug {
@@ -28,7 +48,10 @@ macro_rules! debug {
 #[macro_export]
 macro_rules! warn {
     ($($arg:tt)*) => {
-        eprintln!("ssoenv: warning: {}", format_args!($($arg)*))
+        eprintln!(
+            "ssoenv: warning: {}",
+            $crate::messages::visible(&format!($($arg)*))
+        )
     };
 }
 

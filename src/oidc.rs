@@ -119,7 +119,7 @@ impl std::fmt::Debug for Registration {
 /// The AWS CLI's registration cache file: `sha1(json.dumps({"region", "scopes",
 /// "session_name", "startUrl", "tool": "botocore"}, sort_keys=True))` with Python's default
 /// separators; absent scopes and session are `null`.
-pub fn registration_path(t: &Login) -> std::path::PathBuf {
+pub fn registration_path(t: &Login) -> Result<std::path::PathBuf, Error> {
     let scopes = if t.scopes.is_empty() {
         Value::Null
     } else {
@@ -138,7 +138,7 @@ pub fn registration_path(t: &Login) -> std::path::PathBuf {
         .map(|(k, v)| format!("\"{k}\": {}", python_json(v)))
         .collect();
     let key = cache::ascii_json(&format!("{{{}}}", body.join(", ")));
-    cache::token_dir().join(format!("{}.json", files::sha1_hex(&key)))
+    Ok(cache::token_dir()?.join(format!("{}.json", files::sha1_hex(&key))))
 }
 
 /// `json.dumps` with default separators (`", "` and `": "`).
@@ -167,7 +167,7 @@ pub fn registration(
     flow: Flow,
     redirect_uri: Option<&str>,
 ) -> Result<Registration, Error> {
-    let path = registration_path(t);
+    let path = registration_path(t)?;
     let now = clock::now();
     if let Ok(Some(m)) = files::read_json(&path) {
         let s = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
@@ -371,7 +371,7 @@ pub fn create_token(client: &Client, endpoint: &str, body: &Value) -> Result<Pol
 
 /// Writes the token file as the AWS CLI does, keeping unknown keys of an existing one.
 pub fn save_token(t: &Login, reg: &Registration, new: &NewToken) -> Result<Token, Error> {
-    let path = cache::token_path(t.token_key());
+    let path = cache::token_path(t.token_key())?;
     let mut raw = match files::read_json(&path) {
         Ok(Some(m)) => m,
         _ => Map::new(),
@@ -447,7 +447,7 @@ mod tests {
             "us-east-1",
             vec!["sso:account:access".into()],
         );
-        let p = registration_path(&t);
+        let p = registration_path(&t).unwrap();
         assert_eq!(
             p.file_name().unwrap().to_str().unwrap(),
             "1b56c55d6e723362537167a7f43960b8185b5a80.json"

@@ -71,9 +71,10 @@ pub fn get_role_credentials(
     let c = out
         .role_credentials
         .ok_or_else(|| bad("no roleCredentials"))?;
-    let nonempty = |v: Option<String>, name: &str| {
-        v.filter(|s| !s.is_empty())
-            .ok_or_else(|| bad(&format!("roleCredentials has no {name}")))
+    let nonempty = |v: Option<String>, name: &str| match v {
+        Some(s) if s.contains('\0') => Err(bad(&format!("roleCredentials {name} holds a NUL"))),
+        Some(s) if !s.is_empty() => Ok(s),
+        _ => Err(bad(&format!("roleCredentials has no {name}"))),
     };
     let expiration_ms = c
         .expiration

@@ -10,15 +10,22 @@ use std::path::PathBuf;
 use time::OffsetDateTime;
 
 use crate::cache::RoleCreds;
+use crate::error::Result;
 use crate::files;
 
 /// The hooks renew this many seconds before expiry (`SSOENV_REFRESH_MARGIN`, default 600).
 pub fn margin() -> i64 {
-    std::env::var("SSOENV_REFRESH_MARGIN")
-        .ok()
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .filter(|s| (0..=86_400).contains(s))
-        .unwrap_or(600)
+    checked_margin().ok().flatten().unwrap_or(600)
+}
+
+/// `SSOENV_REFRESH_MARGIN` when set: whole seconds from 0 to 86400, or an error naming it.
+pub fn checked_margin() -> Result<Option<i64>> {
+    crate::messages::setting(
+        "SSOENV_REFRESH_MARGIN",
+        "whole seconds from 0 to 86400",
+        |v| v.parse::<i64>().ok().filter(|s| (0..=86_400).contains(s)),
+    )
+    .map_err(crate::error::Error::Other)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,8 +68,9 @@ impl Stamp {
 }
 
 /// The stamp path of a profile. Names are kept readable; anything outside `[A-Za-z0-9._-]`
-/// is replaced and a hash suffix keeps distinct names distinct.
-pub fn path(profile: &str) -> PathBuf {
+/// is replaced and a hash suffix keeps distinct names distinct; a long name is cut, so any
+/// name gets a file (a file name has at most 255 bytes).
+pub fn path(profile: &str) -> Result<PathBuf> {
     let clean: String = profile
         .chars()
         .map(|c| {
@@ -73,16 +81,18 @@ pub fn path(profile: &str) -> PathBuf {
             }
         })
         .collect();
-    let name = if clean == profile && !profile.starts_with('.') {
+    let name = if clean == profile && !profile.starts_with('.') && profile.len() <= 100 {
         clean
     } else {
-        format!("_{clean}-{}", &files::sha1_hex(profile)[..8])
+        let short: String = clean.chars().take(80).collect();
+        format!("_{short}-{}", &files::sha1_hex(profile)[..16])
     };
-    files::state_dir().join("stamps").join(name)
+    Ok(files::state_dir()?.join("stamps").join(name))
 }
 
 pub fn read(profile: &str) -> Option<Stamp> {
-    Stamp::parse(&std::fs::read_to_string(path(profile)).ok()?)
+    let bytes = files::read_bounded(&path(profile).ok()?, files::SMALL_CAP).ok()??;
+    Stamp::parse(std::str::from_utf8(&bytes).ok()?)
 }
 
 /// Writes the stamp if it differs from what is there. Failure is only worth a debug line:
@@ -91,11 +101,9 @@ pub fn write(profile: &str, s: &Stamp) {
     if read(profile).as_ref() == Some(s) {
         return;
     }
-    if let Err(e) = files::write_atomic(
-        &path(profile),
-        s.line().as_bytes(),
-        files::Existing::Private,
-    ) {
+    let written = path(profile)
+        .and_then(|p| files::write_atomic(&p, s.line().as_bytes(), files::Existing::Private));
+    if let Err(e) = written {
         crate::debug!("stamp not written: {e}");
     }
 }
@@ -127,10 +135,20 @@ mod tests {
 
     #[test]
     fn odd_profile_names_get_distinct_safe_file_names() {
-        let a = path("a/b");
-        let b = path("a_b");
-        assert_ne!(a, b);
-        assert!(!a.file_name().unwrap().to_str().unwrap().contains('/'));
-        assert!(path("dev").ends_with("stamps/dev"));
+        let name = |p: &str| {
+            path(p)
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_string()
+        };
+        assert_ne!(name("a/b"), name("a_b"));
+        assert!(!name("a/b").contains('/'));
+        assert_eq!(name("dev"), "dev");
+        let long = "x".repeat(300);
+        assert!(name(&long).len() < 120);
+        assert_ne!(name(&long), name(&"x".repeat(301)));
     }
 }

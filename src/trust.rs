@@ -10,8 +10,8 @@ use crate::files;
 
 pub const FILE: &str = ".ssoenv";
 
-fn store() -> PathBuf {
-    files::state_dir().join("allowed")
+fn store() -> Result<PathBuf> {
+    Ok(files::state_dir()?.join("allowed"))
 }
 
 fn canonical(dir: &Path) -> Result<PathBuf> {
@@ -38,16 +38,23 @@ fn profile_of(file: &Path, text: &str) -> Result<String> {
 fn read(dir: &Path) -> Result<(PathBuf, String, String)> {
     let dir = canonical(dir)?;
     let file = dir.join(FILE);
-    let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, "read", e))?;
+    let bytes = files::read_bounded(&file, files::SMALL_CAP)?
+        .ok_or_else(|| Error::io(&file, "read", std::io::ErrorKind::NotFound.into()))?;
+    let text = String::from_utf8(bytes).map_err(|_| Error::BadFile {
+        path: file.clone(),
+        message: "is not UTF-8 text".into(),
+    })?;
     let hash = files::sha1_hex(&format!("{}\n{text}", dir.display()));
     let profile = profile_of(&file, &text)?;
     Ok((dir, hash, profile))
 }
 
-fn lines() -> Vec<String> {
-    std::fs::read_to_string(store())
-        .map(|s| s.lines().map(str::to_string).collect())
-        .unwrap_or_default()
+fn lines() -> Result<Vec<String>> {
+    let bytes = files::read_bounded(&store()?, files::SMALL_CAP)?.unwrap_or_default();
+    Ok(String::from_utf8_lossy(&bytes)
+        .lines()
+        .map(str::to_string)
+        .collect())
 }
 
 fn save(lines: &[String], dir: &Path) -> Result<()> {
@@ -55,7 +62,7 @@ fn save(lines: &[String], dir: &Path) -> Result<()> {
     if !text.is_empty() {
         text.push('\n');
     }
-    files::write_atomic(&store(), text.as_bytes(), files::Existing::Private).map_err(|e| match e {
+    files::write_atomic(&store()?, text.as_bytes(), files::Existing::Private).map_err(|e| match e {
         Error::Io { source, .. } => Error::io(dir, "record trust for", source),
         other => other,
     })
@@ -65,13 +72,14 @@ fn save(lines: &[String], dir: &Path) -> Result<()> {
 pub fn trusted_profile(dir: &Path) -> Result<Option<String>> {
     let (dir, hash, profile) = read(dir)?;
     let prefix = format!("{hash} ");
-    if lines().iter().any(|l| l.starts_with(&prefix)) {
+    if lines()?.iter().any(|l| l.starts_with(&prefix)) {
         return Ok(Some(profile));
     }
     eprintln!(
-        "ssoenv: {} asks for profile '{profile}'; run `ssoenv allow {}` to trust it",
-        dir.join(FILE).display(),
-        dir.display()
+        "ssoenv: {} asks for profile '{}'; run `ssoenv allow {}` to trust it",
+        crate::messages::visible(&dir.join(FILE).display().to_string()),
+        crate::messages::visible(&profile),
+        crate::messages::visible(&dir.display().to_string())
     );
     Ok(None)
 }
@@ -80,7 +88,7 @@ pub fn trusted_profile(dir: &Path) -> Result<Option<String>> {
 pub fn trust(dir: &Path) -> Result<(PathBuf, String)> {
     let (dir, hash, profile) = read(dir)?;
     let suffix = format!(" {}", dir.display());
-    let mut kept: Vec<String> = lines()
+    let mut kept: Vec<String> = lines()?
         .into_iter()
         .filter(|l| !l.ends_with(&suffix))
         .collect();
@@ -93,7 +101,7 @@ pub fn trust(dir: &Path) -> Result<(PathBuf, String)> {
 pub fn untrust(dir: &Path) -> Result<(PathBuf, bool)> {
     let dir = canonical(dir)?;
     let suffix = format!(" {}", dir.display());
-    let all = lines();
+    let all = lines()?;
     let kept: Vec<String> = all
         .iter()
         .filter(|l| !l.ends_with(&suffix))

@@ -7,6 +7,7 @@ mod configure;
 mod corpus;
 mod export;
 mod faults;
+mod hardening;
 mod interop;
 mod login;
 mod plugins;

@@ -232,7 +232,7 @@ fn session_keys(url: &str, region: &str, scopes: &str) -> Vec<(&'static str, Str
 }
 
 fn sso_session(a: &SessionArgs) -> Result<String> {
-    let path = config::config_path();
+    let path = config::config_path()?;
     let (before, mut doc) = open(&path)?;
     let q = Asker::new();
     let (name, url, region, scopes) = session_answers(&q, a, &doc)?;
@@ -274,7 +274,7 @@ fn signed_in(login: &Login, device: bool, no_browser: bool) -> Result<Portal> {
 }
 
 fn wizard(a: &WizardArgs) -> Result<String> {
-    let path = config::config_path();
+    let path = config::config_path()?;
     let (before, mut doc) = open(&path)?;
     let q = Asker::new();
     let (name, url, region, scopes) = session_answers(&q, &a.session, &doc)?;

@@ -45,7 +45,9 @@ pub fn run(args: &ExportArgs) -> Result<String> {
     let vouched = stamped
         .filter(|s| now.unix_timestamp() < s.renew_at)
         .and_then(|s| {
-            cache::read_role(&credentials::role_cache_path(&profile))
+            credentials::role_cache_path(&profile)
+                .ok()
+                .and_then(|path| cache::read_role(&path))
                 .filter(|c| stamp::identity(c) == s.id)
                 .map(|c| (c, s))
         });

@@ -24,14 +24,14 @@ pub fn run(args: &LogoutArgs) -> Result<String> {
                 .profiles()
                 .filter_map(|s| cfg.resolve(&s.name).ok())
                 .filter(|p| p.login.session.as_deref() == Some(name.as_str()))
-                .map(|p| crate::credentials::role_cache_path(&p))
+                .filter_map(|p| crate::credentials::role_cache_path(&p).ok())
                 .filter(|p| p.exists())
                 .collect();
-            (vec![cache::token_path(name)], roles)
+            (vec![cache::token_path(name)?], roles)
         }
         None => (
-            json_files(&cache::token_dir())?,
-            json_files(&cache::role_dir())?,
+            json_files(&cache::token_dir()?)?,
+            json_files(&cache::role_dir()?)?,
         ),
     };
     let mut signed_out = 0;
@@ -67,7 +67,10 @@ pub fn run(args: &LogoutArgs) -> Result<String> {
             remove(&path)?;
         }
     }
-    let stamps = files::state_dir().join("stamps");
+    // Temp files a killed run left behind may hold a secret: they go with the caches.
+    files::remove_temp_files(&cache::token_dir()?, None);
+    files::remove_temp_files(&cache::role_dir()?, None);
+    let stamps = files::state_dir()?.join("stamps");
     if let Ok(rd) = std::fs::read_dir(&stamps) {
         for e in rd.flatten() {
             remove(&e.path())?;

@@ -132,7 +132,10 @@ pub fn run(args: &StatusArgs) -> Result<String> {
         add(p.login.clone());
     }
     let report = Report {
-        logins: logins.iter().map(|l| login_row(l, now)).collect(),
+        logins: logins
+            .iter()
+            .map(|l| login_row(l, now))
+            .collect::<Result<_>>()?,
         profiles: profiles
             .into_iter()
             .map(|(name, p)| match p {
@@ -153,7 +156,7 @@ pub fn run(args: &StatusArgs) -> Result<String> {
     Ok(draw(&report, now))
 }
 
-fn login_row(l: &Login, now: OffsetDateTime) -> LoginRow {
+fn login_row(l: &Login, now: OffsetDateTime) -> Result<LoginRow> {
     let key = l.token_key();
     let token = match cache::read_token(key) {
         Ok(Some(t)) => TokenState {
@@ -178,7 +181,7 @@ fn login_row(l: &Login, now: OffsetDateTime) -> LoginRow {
             error: Some(e.to_string()),
         },
     };
-    LoginRow {
+    Ok(LoginRow {
         kind: if l.session.is_some() {
             "sso-session"
         } else {
@@ -187,13 +190,16 @@ fn login_row(l: &Login, now: OffsetDateTime) -> LoginRow {
         name: key.to_string(),
         start_url: l.start_url.clone(),
         region: l.region.clone(),
-        token_file: cache::token_path(key).display().to_string(),
+        token_file: cache::token_path(key)?.display().to_string(),
         token,
-    }
+    })
 }
 
 fn profile_row(p: &SsoProfile, now: OffsetDateTime) -> ProfileRow {
-    let credentials = match cache::read_role(&crate::credentials::role_cache_path(p)) {
+    let cached = crate::credentials::role_cache_path(p)
+        .ok()
+        .and_then(|path| cache::read_role(&path));
+    let credentials = match cached {
         Some(c) => CredentialState {
             cached: true,
             expiration: Some(clock::format_time(c.expiration)),
