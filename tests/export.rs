@@ -64,8 +64,16 @@ fn aws_profile_selects_the_profile_and_default_is_the_fallback() {
     out.ok();
     let r = &s.mock.requests()[0];
     assert_eq!(r.param("role_name"), Some("Admin"));
-    // The previous AWS_PROFILE equals the exported one: nothing to remember.
-    assert!(!out.stdout.contains("SSOENV_PREVIOUS_AWS_PROFILE"));
+    // The user's own AWS_PROFILE is given back by --unset, even when it was the same name.
+    let script = format!(
+        "export AWS_PROFILE=admin\n{}\neval \"$({BIN} --unset)\"\nprintf %s \"${{AWS_PROFILE-unset}}\"",
+        out.stdout
+    );
+    let after = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&after.stdout), "admin");
 
     let bare = Sandbox::signed_in();
     bare.run(&[]).fails(1, "'default'");
@@ -249,4 +257,93 @@ fn debug_output_names_steps_but_no_secret() {
             out.stderr
         );
     }
+}
+
+/// Runs a POSIX script with ssoenv on hand as `$S` in the sandbox's environment.
+fn sh(s: &Sandbox, script: &str) -> String {
+    let mut c = s.cmd(&[]);
+    let envs: Vec<(String, String)> = c
+        .get_envs()
+        .filter_map(|(k, v)| Some((k.to_str()?.into(), v?.to_str()?.into())))
+        .collect();
+    c = std::process::Command::new("sh");
+    c.env_clear().envs(envs).env("S", BIN).args(["-c", script]);
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn unset_gives_back_exactly_the_users_region_profile_and_account() {
+    let s = Sandbox::signed_in();
+    let show = r#"printf '%s|%s|%s|%s\n' "${AWS_REGION-unset}" "${AWS_DEFAULT_REGION-unset}" "${AWS_PROFILE-unset}" "${AWS_ACCOUNT_ID-unset}""#;
+    let out = sh(
+        &s,
+        &format!(
+            r#"export AWS_REGION=mine-1
+eval "$($S dev)"; {show}
+eval "$($S admin)"; {show}
+eval "$($S dev)"; {show}
+eval "$($S --unset)"; {show}
+eval "$($S dev)"; export AWS_REGION=changed-by-hand
+eval "$($S --unset)"; {show}"#
+        ),
+    );
+    assert_eq!(
+        out,
+        "eu-west-2|eu-west-2|dev|111111111111\n\
+         mine-1|unset|admin|111111111111\n\
+         eu-west-2|eu-west-2|dev|111111111111\n\
+         mine-1|unset|unset|unset\n\
+         changed-by-hand|unset|unset|unset\n"
+    );
+}
+
+#[test]
+fn dotenv_carries_only_what_a_container_needs_and_botocore_uses_it_there() {
+    let s = Sandbox::signed_in();
+    let text = s.run(&["dev", "--shell", "dotenv"]).ok().to_string();
+    let names: Vec<&str> = text.lines().filter_map(|l| l.split('=').next()).collect();
+    assert_eq!(
+        names,
+        [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_CREDENTIAL_EXPIRATION",
+            "AWS_REGION",
+            "AWS_DEFAULT_REGION",
+            "AWS_ACCOUNT_ID"
+        ]
+    );
+    // A container: no config, no profile, an empty home; only the env file.
+    let empty = s.dir.path().join("container-home");
+    std::fs::create_dir_all(&empty).unwrap();
+    let mut py = std::process::Command::new(crate::interop::python());
+    py.env_clear()
+        .env("HOME", &empty)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args([
+            "-c",
+            "import botocore.session as b; s=b.Session(); c=s.get_credentials(); print(c.access_key, s.get_config_variable('region'))",
+        ]);
+    for l in text.lines() {
+        let (k, v) = l.split_once('=').unwrap();
+        py.env(k, v);
+    }
+    let out = py.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = text.lines().next().unwrap().split_once('=').unwrap().1;
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{key} eu-west-2")
+    );
 }

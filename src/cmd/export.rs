@@ -61,7 +61,11 @@ pub fn run(args: &ExportArgs) -> Result<String> {
     };
     match args.shell {
         Shell::Json => return Ok(shell::process_json(&creds)),
-        Shell::Dotenv => {}
+        Shell::Dotenv => {
+            return args
+                .shell
+                .render(&env::portable_changes(&creds, profile.region.as_deref()));
+        }
         _ => stamp::write(&profile.name, &st),
     }
     args.shell.render(&env::export_changes(

@@ -112,6 +112,10 @@ pub fn process_json(c: &RoleCreds) -> String {
         "SessionToken": c.session_token,
         "Expiration": format_time(c.expiration),
     });
+    let mut v = v;
+    if !c.account_id.is_empty() {
+        v["AccountId"] = serde_json::json!(c.account_id);
+    }
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');
     s
