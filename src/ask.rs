@@ -111,7 +111,14 @@ impl Asker {
                     matching.len() - SHOWN
                 );
             }
-            let answer = self.line(&format!("Pick a {what} (number, or text to filter): "))?;
+            let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            let answer = self.line(&format!(
+                "Pick {article} {what} (number, or text to filter): "
+            ))?;
             match answer.parse::<usize>() {
                 Ok(n) if (1..=matching.len().min(SHOWN)).contains(&n) => {
                     eprintln!("Using {what}: {}", items[matching[n - 1]]);

@@ -8,7 +8,7 @@ const AFTER_HELP: &str = "\
 Examples:
   eval \"$(ssoenv dev)\"                 export profile dev's credentials (bash, zsh, sh)
   ssoenv dev --shell fish | source      the same in fish
-  ssoenv dev --shell pwsh | Invoke-Expression
+  ssoenv dev --shell pwsh | Out-String | Invoke-Expression
   eval \"$(ssoenv --unset)\"             remove what ssoenv set
 
 Exit codes:
@@ -62,7 +62,8 @@ pub enum Command {
     /// Write SSO profiles into ~/.aws/config, like `aws configure sso`, keeping every other
     /// byte of the file. Every question has a flag, for scripts.
     Configure(Box<ConfigureArgs>),
-    /// Print the shell plugin: add `eval "$(ssoenv hook bash)"` to ~/.bashrc (see README).
+    /// Print the shell plugin for your shell's startup file.
+    #[command(after_help = HOOK_HELP)]
     Hook(HookArgs),
     /// Trust DIR/.ssoenv (default: the current directory) so the cd hook may use its profile.
     Allow(AllowArgs),
@@ -70,19 +71,27 @@ pub enum Command {
     Deny(AllowArgs),
     /// Print a completion script for a shell.
     Completions(CompletionsArgs),
-    /// A shell function of the plugin: exports a profile into the current shell.
-    #[command(hide = true)]
+    /// Export a profile into this shell and keep it fresh (needs the shell plugin: `ssoenv hook`).
     Use {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         rest: Vec<String>,
     },
-    /// A shell function of the plugin: removes what ssoenv exported.
-    #[command(hide = true)]
+    /// Remove what ssoenv exported into this shell (needs the shell plugin: `ssoenv hook`).
     Clear {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         rest: Vec<String>,
     },
 }
+
+const HOOK_HELP: &str = "\
+Load it in your shell's startup file:
+  bash        eval \"$(ssoenv hook bash)\"                      in ~/.bashrc
+  zsh         eval \"$(ssoenv hook zsh)\"                       in ~/.zshrc
+  fish        ssoenv hook fish | source                         in config.fish
+  PowerShell  Invoke-Expression (& ssoenv hook pwsh | Out-String)   in $PROFILE
+  nushell     ssoenv hook nu | save -f ($nu.default-config-dir | path join ssoenv.nu)
+              then `source ssoenv.nu` in config.nu
+  direnv      eval \"$(ssoenv hook direnv)\" in direnvrc, then `use ssoenv PROFILE` in .envrc";
 
 #[derive(Debug, Args)]
 pub struct HookArgs {
@@ -155,7 +164,7 @@ pub struct LogoutArgs {
     #[arg(long, value_name = "NAME", conflicts_with = "all")]
     pub sso_session: Option<String>,
 
-    /// Every cached SSO session (the default).
+    /// Every cached SSO session; the same as giving no --sso-session.
     #[arg(long)]
     pub all: bool,
 }
@@ -186,19 +195,19 @@ pub struct ExportArgs {
     )]
     pub shell: Shell,
 
-    /// Print the statements that remove everything ssoenv set (and restore the AWS_PROFILE it
-    /// replaced) instead.
+    /// Print the statements that remove everything ssoenv set (and give back the values of
+    /// yours it replaced) instead.
     #[arg(long, conflicts_with_all = ["profile", "auto", "from_dir"])]
     pub unset: bool,
 
     /// For shell hooks: print nothing when this shell already holds current credentials of
     /// the profile (per the stamp file), and reuse credentials another shell renewed.
-    #[arg(long)]
+    #[arg(long, hide = true)]
     pub auto: bool,
 
     /// For shell hooks: export the profile named in DIR/.ssoenv, if `ssoenv allow` trusted it
     /// (otherwise print a hint on stderr and nothing on stdout).
-    #[arg(long, value_name = "DIR", conflicts_with = "profile")]
+    #[arg(long, value_name = "DIR", conflicts_with = "profile", hide = true)]
     pub from_dir: Option<std::path::PathBuf>,
 }
 
@@ -227,7 +236,7 @@ pub struct AccountsArgs {
 
 #[derive(Debug, Args)]
 pub struct RolesArgs {
-    /// The account id (12 digits).
+    /// The account: its 12-digit id, or its name as `ssoenv accounts` shows it.
     pub account: String,
 
     /// The [sso-session] to ask (default as for `ssoenv accounts`).

@@ -581,48 +581,23 @@ impl Config {
 
     /// Profile names close to `name`, for "did you mean".
     fn close_names(&self, name: &str) -> Vec<String> {
-        let mut scored: Vec<(usize, &str)> = self
-            .profiles()
-            .map(|s| (distance(&s.name, name), s.name.as_str()))
-            .filter(|(d, n)| *d <= 2.max(name.len() / 3) || n.contains(name) || name.contains(n))
-            .collect();
-        scored.sort();
-        scored
-            .into_iter()
-            .take(3)
-            .map(|(_, n)| n.to_string())
-            .collect()
+        crate::messages::close_to(name, self.profiles().map(|s| s.name.as_str()))
     }
-}
-
-/// Levenshtein distance, for suggestions.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// The profile to use: the argument, else `AWS_PROFILE`, else `AWS_DEFAULT_PROFILE`, else `default`.
 pub fn choose_profile(arg: Option<&str>) -> String {
+    named_profile(arg).unwrap_or_else(|| "default".to_string())
+}
+
+/// The profile the user named, by argument or environment; `None` when only `default` is left.
+pub fn named_profile(arg: Option<&str>) -> Option<String> {
     if let Some(a) = arg {
-        return a.to_string();
+        return Some(a.to_string());
     }
-    for var in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"] {
-        if let Ok(v) = std::env::var(var)
-            && !v.is_empty()
-        {
-            return v;
-        }
-    }
-    "default".to_string()
+    ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
 }
 
 #[cfg(test)]

@@ -415,55 +415,15 @@ pub fn value_fits(value: &str) -> bool {
     ini::strip(value) == value && !value.contains(['\n', '\r'])
 }
 
-/// A line diff (`-`/`+` lines with two lines of context, `@@` between hunks) for `--dry-run`.
-pub fn diff(old: &str, new: &str) -> String {
-    let a: Vec<&str> = old.lines().collect();
-    let b: Vec<&str> = new.lines().collect();
-    // Longest common subsequence, by dynamic programming from the end.
-    let (n, m) = (a.len(), b.len());
-    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let mut ops: Vec<(char, &str)> = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < n || j < m {
-        if i < n && j < m && a[i] == b[j] {
-            ops.push((' ', a[i]));
-            i += 1;
-            j += 1;
-        } else if j < m && (i == n || lcs[i][j + 1] > lcs[i + 1][j]) {
-            ops.push(('+', b[j]));
-            j += 1;
-        } else {
-            ops.push(('-', a[i]));
-            i += 1;
-        }
-    }
-    let changed: Vec<usize> = (0..ops.len()).filter(|&k| ops[k].0 != ' ').collect();
-    let near = |k: usize| changed.iter().any(|&c| c.abs_diff(k) <= 2);
-    let mut out = String::new();
-    let mut gap = false;
-    for (k, (op, line)) in ops.iter().enumerate() {
-        if near(k) {
-            if gap && !out.is_empty() {
-                out.push_str("@@\n");
-            }
-            gap = false;
-            out.push(*op);
-            out.push_str(line);
-            out.push('\n');
-        } else {
-            gap = true;
-        }
-    }
-    out
+/// A unified diff (three lines of context) that `patch` applies, for `--dry-run`. The diff
+/// is Myers' in linear space (the `similar` crate): memory grows with the file, not with
+/// old lines times new lines.
+pub fn diff(old: &str, new: &str, name: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(name, name)
+        .to_string()
 }
 
 /// Reads the config file; a missing file is an empty text.
@@ -619,8 +579,15 @@ mod tests {
     }
 
     #[test]
-    fn diff_shows_changes_with_context() {
-        let d = diff("a\nb\nc\nd\ne\nf\ng\n", "a\nb\nc\nD\ne\nf\ng\n");
-        assert_eq!(d, " b\n c\n-d\n+D\n e\n f\n");
+    fn diff_is_unified_with_headers_and_hunks() {
+        let d = diff(
+            "a\nb\nc\nd\ne\nf\ng\nh\n",
+            "a\nb\nc\nD\ne\nf\ng\nh\n",
+            "cfg",
+        );
+        assert_eq!(
+            d,
+            "--- cfg\n+++ cfg\n@@ -1,7 +1,7 @@\n a\n b\n c\n-d\n+D\n e\n f\n g\n"
+        );
     }
 }

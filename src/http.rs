@@ -166,7 +166,7 @@ impl Client {
             let retry = match &outcome {
                 Ok(r) => r.status == 429 || (500..600).contains(&r.status),
                 Err(Failure::Connect(_)) => true,
-                Err(Failure::Timeout(_) | Failure::Other(_)) => false,
+                Err(Failure::Timeout | Failure::Other(_)) => false,
             };
             match &outcome {
                 Ok(r) => crate::debug!(
@@ -245,7 +245,7 @@ fn strip_query(p: &str) -> &str {
 
 enum Failure {
     Connect(String),
-    Timeout(String),
+    Timeout,
     Other(String),
 }
 
@@ -253,8 +253,8 @@ impl Failure {
     fn message(&self) -> String {
         match self {
             Failure::Connect(m) => format!("cannot connect: {m}"),
-            Failure::Timeout(m) => {
-                format!("no answer in time ({m}); SSOENV_TIMEOUT sets the limit in seconds")
+            Failure::Timeout => {
+                "no answer in time; SSOENV_TIMEOUT sets the limit in seconds".to_string()
             }
             Failure::Other(m) => m.clone(),
         }
@@ -264,7 +264,7 @@ impl Failure {
 impl From<ureq::Error> for Failure {
     fn from(e: ureq::Error) -> Failure {
         match e {
-            ureq::Error::Timeout(t) => Failure::Timeout(t.to_string()),
+            ureq::Error::Timeout(_) => Failure::Timeout,
             ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
                 Failure::Connect(e.to_string())
             }
@@ -274,9 +274,7 @@ impl From<ureq::Error> for Failure {
                 | std::io::ErrorKind::ConnectionAborted
                 | std::io::ErrorKind::UnexpectedEof
                 | std::io::ErrorKind::BrokenPipe => Failure::Connect(io.to_string()),
-                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
-                    Failure::Timeout(io.to_string())
-                }
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => Failure::Timeout,
                 _ => Failure::Other(io.to_string()),
             },
             other => Failure::Other(other.to_string()),

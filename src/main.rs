@@ -58,12 +58,39 @@ fn run(cli: cli::Cli) -> error::Result<String> {
     }
 }
 
+/// `ssoenv stauts`: a word that is no profile but close to a subcommand is a typo of that.
+fn subcommand_typo(e: error::Error) -> error::Error {
+    use clap::CommandFactory;
+    // A word close to a profile is a typo of that profile: the error says so already.
+    let error::Error::ProfileNotFound { profile, close, .. } = &e else {
+        return e;
+    };
+    if !close.is_empty() {
+        return e;
+    }
+    let cmd = cli::Cli::command();
+    let close = messages::close_to(
+        profile,
+        cmd.get_subcommands()
+            .filter(|c| !c.is_hide_set())
+            .map(|c| c.get_name()),
+    );
+    match close.first() {
+        Some(sub) => error::Error::Usage(format!(
+            "'{}' is neither a subcommand nor a profile; did you mean `ssoenv {sub}`? (`ssoenv --help` lists the subcommands, `ssoenv list` the profiles)",
+            messages::visible(profile)
+        )),
+        None => e,
+    }
+}
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     if cli.debug || std::env::var_os("SSOENV_DEBUG").is_some_and(|v| !v.is_empty() && v != "0") {
         messages::set_debug(true);
     }
-    match run(cli) {
+    let bare = cli.command.is_none();
+    match run(cli).map_err(|e| if bare { subcommand_typo(e) } else { e }) {
         Ok(out) => {
             let mut stdout = std::io::stdout().lock();
             match stdout

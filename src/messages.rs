@@ -77,3 +77,33 @@ pub fn visible(s: &str) -> String {
     }
     out
 }
+
+/// Up to three of `candidates` close to `word` (a few edits apart, or one inside the other),
+/// closest first, for "did you mean".
+pub fn close_to<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut scored: Vec<(usize, &str)> = candidates
+        .map(|c| (distance(c, word), c))
+        .filter(|(d, c)| *d <= 2.max(word.len() / 3) || c.contains(word) || word.contains(c))
+        .collect();
+    scored.sort();
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, c)| c.to_string())
+        .collect()
+}
+
+/// Levenshtein distance.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

@@ -329,7 +329,13 @@ fn accounts_and_roles_list_every_page() {
     let v: serde_json::Value = serde_json::from_str(s.run(&["accounts", "--json"]).ok()).unwrap();
     assert_eq!(v[1]["accountName"], "legacy");
     assert_eq!(s.run(&["roles", "111111111111"]).ok(), "Admin\nReadOnly\n");
-    s.run(&["roles", "12"]).fails(2, "'12'");
+    // By name too; an unknown account or name is an error, never an empty list.
+    assert_eq!(s.run(&["roles", "LEGACY"]).ok(), "ReadOnly\n");
+    s.run(&["roles", "12"])
+        .fails(1, "no account '12' among the 2");
+    s.run(&["roles", "999999999999"])
+        .fails(1, "no account '999999999999'");
+    s.run(&["roles", "devv"]).fails(1, "did you mean dev?");
     // Without a token: login required, named.
     let s = Sandbox::new();
     s.run(&["accounts"])
@@ -422,6 +428,15 @@ fn populate_writes_250_accounts_over_many_pages_updates_in_place_and_prunes_only
 
     // A lost account: --dry-run shows the removal, --prune does it, the hand-written stays.
     s.mock.remove_account("100000000004");
+    // Without --prune, the stale profiles are named, not hidden.
+    let kept = populate(&s, &["--region", "eu-west-1"]);
+    assert!(
+        kept.stderr.contains("2 generated profiles no longer match")
+            && kept.stderr.contains("team-4.Admin")
+            && kept.stderr.contains("--prune removes them"),
+        "{}",
+        kept.stderr
+    );
     let dry = populate(&s, &["--region", "eu-west-1", "--prune", "--dry-run"]);
     assert!(
         dry.stdout.contains("-[profile team-4.Admin]")
@@ -430,8 +445,24 @@ fn populate_writes_250_accounts_over_many_pages_updates_in_place_and_prunes_only
         dry.stdout
     );
     assert_eq!(config(&s), text, "dry run writes nothing");
+    // The dry run is a unified diff that `patch` applies to give what --prune writes.
+    let copy = s.dir.path().join("config.copy");
+    std::fs::write(&copy, &text).unwrap();
+    let mut patch = Command::new("patch")
+        .args(["--quiet", "--force"])
+        .arg(&copy)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("patch must be installed (tests/run installs it)");
+    std::io::Write::write_all(patch.stdin.as_mut().unwrap(), dry.stdout.as_bytes()).unwrap();
+    assert!(patch.wait().unwrap().success());
     populate(&s, &["--region", "eu-west-1", "--prune"]).ok();
     let pruned = config(&s);
+    assert_eq!(
+        std::fs::read_to_string(&copy).unwrap(),
+        pruned,
+        "patched = pruned"
+    );
     assert!(
         !pruned.contains("[profile team-4.")
             && pruned.contains(

@@ -750,7 +750,7 @@ fn the_aws_clis_quoted_names_edit_in_place() {
     assert_eq!(
         std::fs::read_to_string(s.config_path()).unwrap(),
         format!(
-            "[profile 'my dev']\nsso_session = corp sess\nsso_account_id = 111111111111\nsso_role_name = ReadOnly\n\n{session}sso_registration_scopes = sso:account:access\n"
+            "[profile 'my dev']\nsso_session = corp sess\nsso_account_id = 111111111111\nsso_role_name = ReadOnly\n\n{session}"
         )
     );
     s.run(&["status", "my dev", "--json"]).ok();

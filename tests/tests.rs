@@ -5,6 +5,7 @@ mod support;
 
 mod configure;
 mod corpus;
+mod daily;
 mod export;
 mod faults;
 mod hardening;

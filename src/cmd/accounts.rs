@@ -8,6 +8,7 @@ use crate::cli::{AccountsArgs, RolesArgs};
 use crate::config;
 use crate::credentials::Portal;
 use crate::error::{Error, Result};
+use crate::portal::Account;
 use crate::table;
 
 fn open(flag: Option<&str>) -> Result<Portal> {
@@ -36,13 +37,46 @@ pub fn accounts(args: &AccountsArgs) -> Result<String> {
 }
 
 pub fn roles(args: &RolesArgs) -> Result<String> {
-    if args.account.len() != 12 || !args.account.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::Usage(format!(
-            "'{}' is not an account id (12 digits)",
-            crate::messages::visible(&args.account)
+    let portal = open(args.sso_session.as_deref())?;
+    let accounts = portal.accounts()?;
+    let wanted = args.account.as_str();
+    let matching: Vec<&Account> = accounts
+        .iter()
+        .filter(|a| a.account_id == wanted || a.account_name.eq_ignore_ascii_case(wanted))
+        .collect();
+    let account = match matching.as_slice() {
+        [one] => *one,
+        [] => {
+            let close =
+                crate::messages::close_to(wanted, accounts.iter().map(|a| a.account_name.as_str()));
+            return Err(Error::Other(format!(
+                "no account '{}' among the {} you can reach{}",
+                crate::messages::visible(wanted),
+                accounts.len(),
+                if close.is_empty() {
+                    " (`ssoenv accounts` lists them)".to_string()
+                } else {
+                    format!(" (did you mean {}?)", close.join(", "))
+                }
+            )));
+        }
+        many => {
+            let ids: Vec<&str> = many.iter().map(|a| a.account_id.as_str()).collect();
+            return Err(Error::Usage(format!(
+                "several accounts are named '{}' ({}); give the account id",
+                crate::messages::visible(wanted),
+                ids.join(", ")
+            )));
+        }
+    };
+    let list = portal.roles(&account.account_id)?;
+    if list.is_empty() {
+        return Err(Error::Other(format!(
+            "account {} ({}) has no role for you",
+            account.account_id,
+            crate::messages::visible(&account.account_name)
         )));
     }
-    let list = open(args.sso_session.as_deref())?.roles(&args.account)?;
     if args.json {
         let v: Vec<_> = list
             .iter()

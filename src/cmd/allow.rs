@@ -16,10 +16,12 @@ pub fn allow(args: &AllowArgs) -> Result<String> {
 }
 
 pub fn deny(args: &AllowArgs) -> Result<String> {
-    let (dir, _) = trust::untrust(&args.dir)?;
-    eprintln!(
-        "ssoenv: {} is not trusted",
-        visible(&dir.join(FILE).display().to_string())
-    );
+    let (dir, was) = trust::untrust(&args.dir)?;
+    let file = visible(&dir.join(FILE).display().to_string());
+    if was {
+        eprintln!("ssoenv: {file} is no longer trusted");
+    } else {
+        eprintln!("ssoenv: {file} was not trusted; nothing to do");
+    }
     Ok(String::new())
 }

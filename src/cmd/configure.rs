@@ -155,11 +155,7 @@ fn write_if_changed(path: &std::path::Path, before: &str, doc: &Doc) -> Result<b
 
 /// The session questions: name, start URL, region, scopes. An existing session with the same
 /// name is reused.
-fn session_answers(
-    q: &Asker,
-    a: &SessionArgs,
-    doc: &Doc,
-) -> Result<(String, String, String, String)> {
+fn session_answers(q: &Asker, a: &SessionArgs, doc: &Doc) -> Result<SessionAnswers> {
     let name = match &a.sso_session {
         Some(n) => n.clone(),
         None => q.ask(
@@ -197,11 +193,12 @@ fn session_answers(
         region_default.as_deref(),
         by("sso_region", check_region),
     )?;
+    let mut scopes_given = a.sso_registration_scopes.is_some();
     let scopes = if name.is_empty() {
         String::new()
     } else {
         let d = known("sso_registration_scopes").unwrap_or_else(|| DEFAULT_SCOPE.into());
-        answer(
+        let s = answer(
             q,
             &a.sso_registration_scopes,
             "SSO registration scopes",
@@ -218,31 +215,64 @@ fn session_answers(
                     Ok(())
                 }
             },
-        )?
+        )?;
+        scopes_given |= s != d;
+        s
     };
-    Ok((name, url, region, scopes))
+    Ok(SessionAnswers {
+        name,
+        url,
+        region,
+        scopes,
+        scopes_given,
+    })
 }
 
-fn session_keys(url: &str, region: &str, scopes: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("sso_start_url", url.to_string()),
-        ("sso_region", region.to_string()),
-        ("sso_registration_scopes", scopes.to_string()),
-    ]
+/// What the session questions answered.
+struct SessionAnswers {
+    name: String,
+    url: String,
+    region: String,
+    scopes: String,
+    /// Whether the scopes were given (a flag, or an answer other than the default shown).
+    scopes_given: bool,
+}
+
+impl SessionAnswers {
+    /// The keys of the session section. The scopes are written to a new session, when given,
+    /// or where the section has them; an existing session without them keeps doing without
+    /// (the AWS CLI's default then applies, which is the same scope).
+    fn keys(&self, doc: &Doc) -> Vec<(&'static str, String)> {
+        let mut keys = vec![
+            ("sso_start_url", self.url.clone()),
+            ("sso_region", self.region.clone()),
+        ];
+        let kind = SectionKind::SsoSession;
+        let exists = doc.has_section(kind, &self.name);
+        let has_scopes = doc
+            .get(kind, &self.name, "sso_registration_scopes")
+            .is_some();
+        if !exists || has_scopes || self.scopes_given {
+            keys.push(("sso_registration_scopes", self.scopes.clone()));
+        }
+        keys
+    }
 }
 
 fn sso_session(a: &SessionArgs) -> Result<String> {
     let path = config::config_path()?;
     let (before, mut doc) = open(&path)?;
     let q = Asker::new();
-    let (name, url, region, scopes) = session_answers(&q, a, &doc)?;
+    let answers = session_answers(&q, a, &doc)?;
+    let name = answers.name.clone();
     if name.is_empty() {
         return Err(bad("sso_session", "", "an [sso-session] needs a name"));
     }
+    let keys = answers.keys(&doc);
     apply_section(
         &mut doc,
         (SectionKind::SsoSession, &name),
-        &session_keys(&url, &region, &scopes),
+        &keys,
         a.force,
         &path,
     )?;
@@ -277,14 +307,15 @@ fn wizard(a: &WizardArgs) -> Result<String> {
     let path = config::config_path()?;
     let (before, mut doc) = open(&path)?;
     let q = Asker::new();
-    let (name, url, region, scopes) = session_answers(&q, &a.session, &doc)?;
+    let answers = session_answers(&q, &a.session, &doc)?;
+    let (name, url, region) = (&answers.name, &answers.url, &answers.region);
     if let Some(p) = &a.profile {
         check_section_name(SectionKind::Profile, "--profile", p)?;
     }
     let session = (!name.is_empty()).then(|| name.clone());
     let login = match &session {
-        Some(s) => Login::session(s, &url, &region, config::parse_scopes(&scopes)),
-        None => Login::legacy(&url, &region),
+        Some(s) => Login::session(s, url, region, config::parse_scopes(&answers.scopes)),
+        None => Login::legacy(url, region),
     };
     let portal = signed_in(&login, a.use_device_code, a.no_browser)?;
 
@@ -375,10 +406,11 @@ fn wizard(a: &WizardArgs) -> Result<String> {
 
     // Every answer is in: now the file.
     if let Some(s) = &session {
+        let keys = answers.keys(&doc);
         apply_section(
             &mut doc,
             (SectionKind::SsoSession, s),
-            &session_keys(&url, &region, &scopes),
+            &keys,
             a.session.force,
             &path,
         )?;
@@ -537,19 +569,37 @@ fn populate(a: &PopulateArgs) -> Result<String> {
             if existed { updated += 1 } else { added += 1 }
         }
     }
+    // Profiles generated for this session whose account or role is gone.
+    let names: BTreeSet<&String> = wanted.keys().collect();
+    let stale: Vec<String> = doc
+        .names(SectionKind::Profile)
+        .into_iter()
+        .filter(|name| {
+            !names.contains(name)
+                && doc
+                    .get(SectionKind::Profile, name, GENERATED)
+                    .is_some_and(|v| v == session)
+        })
+        .collect();
     let mut pruned = 0;
     if a.prune {
-        let names: BTreeSet<&String> = wanted.keys().collect();
-        for name in doc.names(SectionKind::Profile) {
-            if !names.contains(&name)
-                && doc
-                    .get(SectionKind::Profile, &name, GENERATED)
-                    .is_some_and(|v| v == session)
-            {
-                doc.remove_section(SectionKind::Profile, &name);
-                pruned += 1;
-            }
+        for name in &stale {
+            doc.remove_section(SectionKind::Profile, name);
+            pruned += 1;
         }
+    } else if !stale.is_empty() {
+        let shown: Vec<String> = stale
+            .iter()
+            .take(5)
+            .map(|n| crate::messages::visible(n))
+            .collect();
+        crate::warn!(
+            "{} generated profile{} no longer match an account and role you can reach ({}{}); --prune removes them",
+            stale.len(),
+            if stale.len() == 1 { "" } else { "s" },
+            shown.join(", "),
+            if stale.len() > 5 { ", …" } else { "" }
+        );
     }
     for name in &skipped {
         crate::warn!("profile '{name}' exists and was not generated by ssoenv; left alone");
@@ -563,7 +613,7 @@ fn populate(a: &PopulateArgs) -> Result<String> {
     if a.dry_run {
         eprintln!("ssoenv: dry run, {} not changed: {summary}", path.display());
         let after = new_text(&path, &before, &doc)?.unwrap_or_else(|| before.clone());
-        return Ok(edit::diff(&before, &after));
+        return Ok(edit::diff(&before, &after, &path.display().to_string()));
     }
     write_if_changed(&path, &before, &doc)?;
     eprintln!("ssoenv: {summary} ({})", path.display());

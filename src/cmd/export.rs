@@ -10,7 +10,7 @@ use crate::clock;
 use crate::config;
 use crate::credentials;
 use crate::env;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::shell::{self, Shell};
 use crate::stamp::{self, Stamp};
 
@@ -40,7 +40,31 @@ pub fn run(args: &ExportArgs) -> Result<String> {
         return Ok(String::new());
     }
     let cfg = config::load()?;
-    let profile = cfg.resolve(&name)?;
+    let profile = match cfg.resolve(&name) {
+        Err(Error::ProfileNotFound { .. })
+            if args.from_dir.is_none()
+                && config::named_profile(args.profile.as_deref()).is_none() =>
+        {
+            let names: Vec<String> = cfg
+                .profiles()
+                .take(5)
+                .map(|p| crate::messages::visible(&p.name))
+                .collect();
+            return Err(Error::Usage(format!(
+                "no profile given (no argument, no AWS_PROFILE) and {} has no [default] profile; run `ssoenv PROFILE`{}",
+                cfg.path.display(),
+                if names.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " with one of: {} (`ssoenv list` shows all)",
+                        names.join(", ")
+                    )
+                }
+            )));
+        }
+        other => other?,
+    };
     // Credentials another shell renewed: the stamp vouches for the cached ones.
     let vouched = stamped
         .filter(|s| now.unix_timestamp() < s.renew_at)

@@ -1,0 +1,132 @@
+//! Daily use without surprises: messages that say what to run, help that shows what a user
+//! types, and edits that change only what was asked.
+
+use crate::support::*;
+
+#[test]
+fn a_mistyped_subcommand_is_suggested_not_taken_for_a_profile() {
+    let s = Sandbox::signed_in();
+    s.run(&["stauts"]).fails(
+        2,
+        "'stauts' is neither a subcommand nor a profile; did you mean `ssoenv status`?",
+    );
+    // A word close to a profile stays a profile typo.
+    s.run(&["deb"]).fails(1, "did you mean dev");
+}
+
+#[test]
+fn no_profile_and_no_default_says_how_to_pick_one() {
+    let s = Sandbox::signed_in();
+    s.write_config(&CONFIG.replace("[default]", "[profile plain]"));
+    let run = s.run(&[]);
+    run.fails(2, "no profile given (no argument, no AWS_PROFILE)");
+    assert!(
+        run.stderr
+            .contains("with one of: plain, dev, admin, legacy, static")
+            && run.stderr.contains("`ssoenv list` shows all"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn deny_says_whether_it_withdrew_trust() {
+    let s = Sandbox::signed_in();
+    let proj = s.dir.path().join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(proj.join(".ssoenv"), "dev\n").unwrap();
+    let dir = proj.to_str().unwrap();
+    s.run(&["allow", dir]).ok();
+    let run = s.run(&["deny", dir]);
+    assert!(
+        run.stderr.contains("is no longer trusted"),
+        "{}",
+        run.stderr
+    );
+    run.ok();
+    let run = s.run(&["deny", dir]);
+    assert!(
+        run.stderr.contains("was not trusted; nothing to do"),
+        "{}",
+        run.stderr
+    );
+    run.ok();
+}
+
+#[test]
+fn help_shows_what_users_type_and_hides_what_hooks_use() {
+    let s = Sandbox::new();
+    let help = s.run(&["--help"]).ok().to_string();
+    for shown in [
+        "use ",
+        "clear ",
+        "Out-String | Invoke-Expression",
+        "login",
+        "status",
+    ] {
+        assert!(help.contains(shown), "{shown} missing:\n{help}");
+    }
+    for hidden in ["--auto", "--from-dir"] {
+        assert!(!help.contains(hidden), "{hidden} shown:\n{help}");
+    }
+    let hook = s.run(&["hook", "--help"]).ok().to_string();
+    for line in [
+        "eval \"$(ssoenv hook bash)\"",
+        "eval \"$(ssoenv hook zsh)\"",
+        "ssoenv hook fish | source",
+        "ssoenv hook pwsh | Out-String",
+        "ssoenv hook nu",
+        "use ssoenv PROFILE",
+    ] {
+        assert!(hook.contains(line), "{line} missing:\n{hook}");
+    }
+    let logout = s.run(&["logout", "--help"]).ok().to_string();
+    assert!(!logout.contains("(the default)"), "{logout}");
+}
+
+#[test]
+fn configure_sso_session_adds_no_scopes_to_a_session_that_has_none_unless_asked() {
+    let s = Sandbox::new();
+    let without = CONFIG.replace("sso_registration_scopes = sso:account:access\n", "");
+    s.write_config(&without);
+    let base = [
+        "configure",
+        "sso-session",
+        "--sso-session",
+        "corp",
+        "--sso-start-url",
+        START_URL,
+        "--sso-region",
+        "us-east-1",
+    ];
+    let run = s.run(&base);
+    assert!(run.stderr.contains("is already so"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(s.config_path()).unwrap(), without);
+    // Asked for: written.
+    let run = s.run(
+        &[
+            &base[..],
+            &["--sso-registration-scopes", "sso:account:access"],
+        ]
+        .concat(),
+    );
+    run.ok();
+    assert!(
+        std::fs::read_to_string(s.config_path())
+            .unwrap()
+            .contains("sso_region = us-east-1\nsso_registration_scopes = sso:account:access\n")
+    );
+}
+
+#[test]
+fn timeouts_are_reported_without_library_jargon() {
+    let mut s = Sandbox::signed_in();
+    s.mock.fault_always(Route::GetRoleCredentials, Fault::Hang);
+    s.set("SSOENV_TIMEOUT", "0.5");
+    let run = s.run(&["dev"]);
+    run.fails(
+        1,
+        "no answer in time; SSOENV_TIMEOUT sets the limit in seconds",
+    );
+    assert!(!run.stderr.contains("global"), "{}", run.stderr);
+}
