@@ -3,7 +3,9 @@
 # shell plugins; no root needed and no network beyond the crate registry.
 #
 #   ./install.sh                 build, install to ~/.local, print the line each rc file needs
-#   ./install.sh --rc            ... and append those lines (once) to the rc files present
+#   ./install.sh --rc            ... and append those lines (once) to the rc files present, and
+#                                to your login shell's ($SHELL) even if it does not exist yet;
+#                                with PREFIX/bin on PATH there when it is not yet
 #   ./install.sh --binary PATH   install PATH instead of building (a binary built from here)
 #   PREFIX=/opt/x ./install.sh   another prefix
 #   ./install.sh --uninstall     remove what it installed, and the lines --rc added
@@ -35,7 +37,8 @@ while [ $# -gt 0 ]; do
     shift
     ;;
   -h | --help)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    # The comment block at the top, without the '#'.
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
     exit 0
     ;;
   *)
@@ -46,12 +49,23 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-# The line each shell's rc file needs: rc file, then line.
+# The line each shell's rc file needs: rc file, shell, then line.
 # shellcheck disable=SC2016 # the lines are for the rc files, expanded there
 rc_lines() {
-  printf '%s\t%s\n' "$HOME/.bashrc" 'eval "$(ssoenv hook bash)"'
-  printf '%s\t%s\n' "$HOME/.zshrc" 'eval "$(ssoenv hook zsh)"'
-  printf '%s\t%s\n' "$fish_rc" 'ssoenv hook fish | source'
+  printf '%s\t%s\t%s\n' "$HOME/.bashrc" bash 'eval "$(ssoenv hook bash)"'
+  printf '%s\t%s\t%s\n' "$HOME/.zshrc" zsh 'eval "$(ssoenv hook zsh)"'
+  printf '%s\t%s\t%s\n' "$fish_rc" fish 'ssoenv hook fish | source'
+}
+
+# The line that puts PREFIX/bin first on PATH in a shell, the directory quoted for it.
+path_line() {
+  if [ "$1" = fish ]; then
+    quoted=$(printf '%s' "$PREFIX/bin" | sed "s/\\\\/\\\\\\\\/g; s/'/\\\\'/g")
+    printf "set -gx PATH '%s' \$PATH" "$quoted"
+  else
+    quoted=$(printf '%s' "$PREFIX/bin" | sed "s/'/'\\\\''/g")
+    printf "export PATH='%s':\"\$PATH\"" "$quoted"
+  fi
 }
 
 # Removes the marked line from a file, keeping everything else (and the file's mode).
@@ -65,7 +79,7 @@ unmark() {
 if [ "$uninstall" = yes ]; then
   rm -f "$bin" "$direnv_lib"
   rm -rf "$share"
-  rc_lines | while IFS="$(printf '\t')" read -r file _; do unmark "$file"; done
+  rc_lines | while IFS="$(printf '\t')" read -r file _ _; do unmark "$file"; done
   echo "ssoenv: removed $bin, $share and $direnv_lib"
   exit 0
 fi
@@ -76,7 +90,13 @@ if [ -z "$binary" ]; then
     exit 1
   }
   cargo build --release --locked --manifest-path "$here/Cargo.toml"
-  binary="$here/target/release/ssoenv"
+  # Where cargo put it: CARGO_TARGET_DIR (relative to the working directory) or target/.
+  target=${CARGO_TARGET_DIR:-"$here/target"}
+  case $target in
+  /*) ;;
+  *) target="$PWD/$target" ;;
+  esac
+  binary="$target/release/ssoenv"
 fi
 [ -x "$binary" ] || {
   echo "install.sh: $binary is not an executable" >&2
@@ -94,15 +114,31 @@ mkdir -p "$(dirname "$direnv_lib")"
 cp "$here/shell/direnv/ssoenv.sh" "$direnv_lib"
 echo "ssoenv: installed $bin, plugins in $share, direnv's use_ssoenv in $direnv_lib"
 
+on_path=no
 case ":$PATH:" in
-*":$PREFIX/bin:"*) ;;
-*) echo "ssoenv: add $PREFIX/bin to PATH, e.g. export PATH=\"$PREFIX/bin:\$PATH\"" ;;
+*":$PREFIX/bin:"*) on_path=yes ;;
+*)
+  suggestion=$(path_line sh)
+  [ "$rc" = yes ] || echo "ssoenv: add $PREFIX/bin to PATH, e.g. $suggestion"
+  ;;
 esac
 
 if [ "$rc" = yes ]; then
-  rc_lines | while IFS="$(printf '\t')" read -r file line; do
-    [ -f "$file" ] || continue
-    if grep -q -F "$mark" "$file"; then
+  login_shell=$(basename "${SHELL:-}")
+  rc_lines | while IFS="$(printf '\t')" read -r file shell line; do
+    if [ ! -f "$file" ]; then
+      # Your login shell gets its rc file; other shells' absent files are left absent.
+      [ "$shell" = "$login_shell" ] || continue
+      mkdir -p "$(dirname "$file")"
+      : >>"$file"
+      echo "ssoenv: created $file"
+    fi
+    add=$(path_line "$shell")
+    if [ "$on_path" = no ] && ! grep -q -F "$add" "$file"; then
+      printf '%s %s\n' "$add" "$mark" >>"$file"
+      echo "ssoenv: added to $file: $add"
+    fi
+    if grep -q -F "$line" "$file"; then
       echo "ssoenv: $file already loads the plugin"
     else
       printf '%s %s\n' "$line" "$mark" >>"$file"
@@ -111,7 +147,7 @@ if [ "$rc" = yes ]; then
   done
 else
   echo "ssoenv: to load the plugin, add the line for your shell:"
-  rc_lines | while IFS="$(printf '\t')" read -r file line; do
+  rc_lines | while IFS="$(printf '\t')" read -r file _ line; do
     echo "  $file:  $line"
   done
   echo "  PowerShell \$PROFILE:  Import-Module '$share/pwsh/ssoenv.psd1'"

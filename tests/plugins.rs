@@ -932,6 +932,65 @@ fn direnv_loads_credentials_and_reloads_when_the_stamp_changes() {
 }
 
 #[test]
+fn install_sh_finds_cargos_target_dir_and_rc_creates_the_login_shells_file_with_path() {
+    let s = Sandbox::new();
+    let prefix = s.dir.path().join("pre'fix");
+    // A cargo that builds by copying the real binary where CARGO_TARGET_DIR says.
+    let fake = s.dir.path().join("fakebin");
+    std::fs::create_dir_all(&fake).unwrap();
+    std::fs::write(
+        fake.join("cargo"),
+        format!(
+            "#!/bin/sh\nmkdir -p \"$CARGO_TARGET_DIR/release\" && cp '{BIN}' \"$CARGO_TARGET_DIR/release/ssoenv\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(fake.join("cargo"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:/usr/bin:/bin", fake.display());
+    let run: Run = tool("sh")
+        .arg(repo("install.sh"))
+        .arg("--rc")
+        .current_dir(s.dir.path())
+        .env_clear()
+        .env("HOME", s.home())
+        .env("PREFIX", &prefix)
+        .env("PATH", &path)
+        .env("SHELL", "/usr/bin/zsh")
+        .env("CARGO_TARGET_DIR", "elsewhere")
+        .output()
+        .unwrap()
+        .into();
+    let out = run.ok().to_string();
+    assert!(prefix.join("bin/ssoenv").is_file(), "{out}");
+    let zshrc = std::fs::read_to_string(s.home().join(".zshrc")).unwrap();
+    assert!(out.contains("created") && out.contains(".zshrc"), "{out}");
+    assert!(zshrc.contains(r#"eval "$(ssoenv hook zsh)""#), "{zshrc}");
+    // A new zsh finds ssoenv through the PATH line, odd characters in PREFIX and all.
+    let r: Run = tool("zsh")
+        .args(["-c", "source ~/.zshrc; whence -p ssoenv"])
+        .env_clear()
+        .env("HOME", s.home())
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(
+        r.ok().trim(),
+        prefix.join("bin/ssoenv").display().to_string()
+    );
+    assert!(
+        !s.home().join(".bashrc").exists(),
+        "not the login shell: not created"
+    );
+    let help: Run = tool("sh")
+        .args([repo("install.sh").to_str().unwrap(), "--help"])
+        .output()
+        .unwrap()
+        .into();
+    assert!(!help.ok().contains("set -eu"), "{}", help.stdout);
+}
+
+#[test]
 fn install_sh_installs_appends_rc_lines_once_and_uninstalls() {
     let s = Sandbox::new();
     let prefix = s.dir.path().join("prefix");
