@@ -62,6 +62,8 @@ pub enum Command {
     /// Write SSO profiles into ~/.aws/config, like `aws configure sso`, keeping every other
     /// byte of the file. Every question has a flag, for scripts.
     Configure(Box<ConfigureArgs>),
+    /// Check, offline, everything ssoenv depends on, and say what to run for each problem.
+    Doctor,
     /// Print the shell plugin for your shell's startup file.
     #[command(after_help = HOOK_HELP)]
     Hook(HookArgs),

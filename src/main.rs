@@ -33,7 +33,7 @@ mod trust;
 fn run(cli: cli::Cli) -> error::Result<String> {
     if !matches!(
         cli.command,
-        Some(cli::Command::Hook(_) | cli::Command::Completions(_))
+        Some(cli::Command::Hook(_) | cli::Command::Completions(_) | cli::Command::Doctor)
     ) {
         // Settings are checked once, up front: a typo is an error, not a silent default.
         stamp::checked_margin()?;
@@ -49,6 +49,7 @@ fn run(cli: cli::Cli) -> error::Result<String> {
         Some(cli::Command::Accounts(args)) => cmd::accounts::accounts(&args),
         Some(cli::Command::Roles(args)) => cmd::accounts::roles(&args),
         Some(cli::Command::Configure(args)) => cmd::configure::run(&args),
+        Some(cli::Command::Doctor) => cmd::doctor::run(),
         Some(cli::Command::Hook(args)) => cmd::hook::run(args.shell),
         Some(cli::Command::Allow(args)) => cmd::allow::allow(&args),
         Some(cli::Command::Deny(args)) => cmd::allow::deny(&args),

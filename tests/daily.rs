@@ -130,3 +130,56 @@ fn timeouts_are_reported_without_library_jargon() {
     );
     assert!(!run.stderr.contains("global"), "{}", run.stderr);
 }
+
+#[test]
+fn doctor_finds_each_problem_offline_and_says_what_to_run() {
+    let bin_dir = std::path::Path::new(BIN)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let path = format!("{bin_dir}:/usr/bin:/bin");
+    // Healthy: on PATH, signed in, the plugin loaded with its hook.
+    let mut s = Sandbox::signed_in();
+    s.set("PATH", &path)
+        .set("SSOENV_PLUGIN", "bash")
+        .set("SSOENV_HOOK", "1");
+    s.run(&["dev"]).ok();
+    // The legacy profile's login, signed in too.
+    let legacy = std::fs::read_to_string(s.token_path("corp")).unwrap();
+    s.write_token_raw(START_URL, &legacy);
+    let run = s.run(&["doctor"]);
+    let out = run.ok().to_string();
+    assert!(out.ends_with("no problems found\n"), "{out}");
+    assert!(
+        out.contains("profile 'dev': credentials cached until"),
+        "{out}"
+    );
+    assert!(out.contains("signed in to sso-session 'corp'"), "{out}");
+    assert_eq!(s.mock.requests().len(), 1, "doctor is offline (the 1 is the export)");
+    // Broken: a bad profile, no token, the prompt hook gone, a bad setting, not on PATH.
+    let mut s = Sandbox::new();
+    s.write_config(&format!(
+        "{CONFIG}\n[profile broken]\nsso_session = nope\nsso_account_id = 1\nsso_role_name = r\n"
+    ));
+    s.set("PATH", "/usr/bin:/bin")
+        .set("SSOENV_PLUGIN", "zsh")
+        .set("SSOENV_HOOK", "0")
+        .set("SSOENV_TIMEOUT", "abc")
+        .set("SHELL", "/usr/bin/zsh");
+    let run = s.run(&["doctor"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("problems found"), "{}", run.stderr);
+    for needle in [
+        "PROBLEM  ssoenv is not on PATH",
+        &format!("fix: add {bin_dir} to PATH"),
+        "PROBLEM  SSOENV_TIMEOUT=abc: not valid",
+        "PROBLEM  profile 'broken' names sso_session 'nope'",
+        "PROBLEM  not signed in to sso-session 'corp'",
+        "fix: run `ssoenv login dev`",
+        "PROBLEM  the zsh plugin is loaded but its prompt hook is gone",
+        "eval \"$(ssoenv hook zsh)\"",
+    ] {
+        assert!(run.stdout.contains(needle), "{needle}:\n{}", run.stdout);
+    }
+}

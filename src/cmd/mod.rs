@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod allow;
 pub mod completions;
 pub mod configure;
+pub mod doctor;
 pub mod export;
 pub mod hook;
 pub mod list;
