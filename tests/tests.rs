@@ -12,4 +12,5 @@ mod interop;
 mod login;
 mod plugins;
 mod shells;
+mod signin;
 mod structure;
