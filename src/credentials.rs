@@ -105,6 +105,8 @@ pub fn fetch_credentials(p: &SsoProfile, client: &Client, token: &Token) -> Resu
 }
 
 /// The per-login lock; without a writable state directory ssoenv still works, unlocked.
+/// A sign-in (`signin`) holds its own lock first and may then take this one; a holder of this
+/// lock never waits for a sign-in, so the two cannot deadlock.
 pub fn take_lock(key: &str) -> Option<files::Lock> {
     match files::lock(key) {
         Ok(l) => Some(l),

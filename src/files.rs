@@ -299,7 +299,32 @@ pub fn write_json(path: &Path, map: &Map<String, Value>) -> Result<()> {
 pub struct Lock(#[allow(dead_code)] fs::File);
 
 pub fn lock(name: &str) -> Result<Lock> {
-    let dir = state_dir()?.join("locks");
+    let (f, path) = open_lock(name)?;
+    f.lock().map_err(|e| Error::io(&path, "lock", e))?;
+    Ok(Lock(f))
+}
+
+/// The lock if it is free now; `Ok(None)` while another process holds it.
+pub fn try_lock(name: &str) -> Result<Option<Lock>> {
+    let (f, path) = open_lock(name)?;
+    match f.try_lock() {
+        Ok(()) => Ok(Some(Lock(f))),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Err(fs::TryLockError::Error(e)) => Err(Error::io(&path, "lock", e)),
+    }
+}
+
+/// A file beside the lock `name`, for what its holder tells those waiting (0700 directory).
+pub fn beside_lock(name: &str, extension: &str) -> Result<PathBuf> {
+    Ok(lock_dir()?.join(format!("{}.{extension}", sha1_hex(name))))
+}
+
+fn lock_dir() -> Result<PathBuf> {
+    Ok(state_dir()?.join("locks"))
+}
+
+fn open_lock(name: &str) -> Result<(fs::File, PathBuf)> {
+    let dir = lock_dir()?;
     ensure_dir(&dir)?;
     let path = dir.join(format!("{}.lock", sha1_hex(name)));
     let mut opts = fs::OpenOptions::new();
@@ -309,8 +334,7 @@ pub fn lock(name: &str) -> Result<Lock> {
     let f = opts
         .open(&path)
         .map_err(|e| Error::io(&path, "open lock file", e))?;
-    f.lock().map_err(|e| Error::io(&path, "lock", e))?;
-    Ok(Lock(f))
+    Ok((f, path))
 }
 
 #[cfg(test)]

@@ -220,16 +220,19 @@ fn login_keeps_unknown_keys_of_an_existing_token_file() {
 }
 
 #[test]
-fn denied_wrong_state_and_missing_code_fail_without_a_token_file() {
+fn a_denial_ends_the_sign_in_and_a_wrong_state_or_missing_code_is_ignored_until_the_timeout() {
+    // The denial comes with the right state: only the authorization server knows it. Any local
+    // process can send the other two, so they are refused and the wait goes on.
     for (mode, needle) in [
         (AuthorizeMode::Deny, "denied"),
         (AuthorizeMode::WrongState, "state does not match"),
-        (AuthorizeMode::NoCode, "no code"),
+        (AuthorizeMode::NoCode, "without a code"),
     ] {
         let mut s = Sandbox::new();
         with_browser(&mut s, false);
         s.mock.set_authorize(mode);
-        s.run(&["login", "dev"]).fails_after_progress(1, needle);
+        s.run(&["login", "dev", "--timeout", "2"])
+            .fails_after_progress(1, needle);
         assert!(!s.token_path("corp").exists());
         assert_eq!(s.mock.count(Route::CreateToken), 0);
     }

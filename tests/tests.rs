@@ -13,4 +13,5 @@ mod interop;
 mod login;
 mod plugins;
 mod shells;
+mod signin;
 mod structure;

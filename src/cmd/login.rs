@@ -1,5 +1,6 @@
 //! `ssoenv login [PROFILE] | --sso-session NAME`: sign in like `aws sso login` (see
-//! [`crate::signin`]), then fetch the profile's credentials so the next export is instant.
+//! [`crate::signin`]), then fetch the profile's credentials so the next export is instant (or
+//! take those another `login` just fetched with the same sign-in).
 
 use std::time::Duration;
 
@@ -37,15 +38,25 @@ pub fn run(args: &LoginArgs) -> Result<String> {
         why,
     })?;
     let client = Client::new(login.ca_bundle.as_deref())?;
-    let token = signin::token_for(&client, &login, &options(args))?;
+    // The login's locks stay held until the profile's credentials are in the cache: anyone who
+    // waited for this sign-in finds them there.
+    let held = signin::token_held(&client, &login, &options(args))?;
     if let Some(p) = &profile {
-        let _lock = credentials::take_lock(login.token_key());
-        let creds = credentials::fetch_credentials(p, &client, &token)?;
+        let cached = if held.new {
+            None
+        } else {
+            credentials::cached_credentials(p, clock::now())
+        };
+        let creds = match cached {
+            Some(c) => c,
+            None => credentials::fetch_credentials(p, &client, &held.token)?,
+        };
         eprintln!(
             "ssoenv: credentials for profile '{}' are ready until {}",
             crate::messages::visible(&p.name),
             clock::format_time(creds.expiration)
         );
     }
+    drop(held);
     Ok(String::new())
 }
