@@ -156,7 +156,11 @@ fn doctor_finds_each_problem_offline_and_says_what_to_run() {
         "{out}"
     );
     assert!(out.contains("signed in to sso-session 'corp'"), "{out}");
-    assert_eq!(s.mock.requests().len(), 1, "doctor is offline (the 1 is the export)");
+    assert_eq!(
+        s.mock.requests().len(),
+        1,
+        "doctor is offline (the 1 is the export)"
+    );
     // Broken: a bad profile, no token, the prompt hook gone, a bad setting, not on PATH.
     let mut s = Sandbox::new();
     s.write_config(&format!(
