@@ -79,14 +79,10 @@ pub fn token_for(client: &Client, target: &Login, opts: &Options) -> Result<Toke
 /// Like [`token_for`], with the login's locks still held (see [`Held`]).
 pub fn token_held(client: &Client, t: &Login, opts: &Options) -> Result<Held> {
     let seen = cached(t);
+    let again = format!(" (`{} --force` signs in again)", t.hint);
     if !opts.force
         && seen.is_some()
-        && let Some(h) = reuse(
-            t,
-            &mut None,
-            "already signed in to",
-            " (--force signs in again)",
-        )
+        && let Some(h) = reuse(t, &mut None, "already signed in to", &again)
     {
         return Ok(h);
     }
@@ -407,7 +403,13 @@ fn device_flow(
         "grantType": oidc::DEVICE_GRANT,
         "deviceCode": auth.device_code,
     });
-    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut line = WaitLine::new(
+        &format!(
+            "waiting for you to confirm code {} at {}",
+            auth.user_code, auth.verification_uri
+        ),
+        deadline,
+    );
     loop {
         if Instant::now() + interval > deadline {
             return Err(failed(
@@ -415,19 +417,19 @@ fn device_flow(
                 "the device code expired before sign-in was confirmed; run the login again",
             ));
         }
-        std::thread::sleep(interval);
+        // The poll interval, in steps that keep the time left on the line current.
+        let until = Instant::now() + interval;
+        while Instant::now() < until {
+            line.tick();
+            std::thread::sleep(
+                until
+                    .saturating_duration_since(Instant::now())
+                    .min(Duration::from_millis(250)),
+            );
+        }
         match oidc::create_token(client, &endpoint, &body) {
-            Ok(Poll::Done(tok)) => {
-                if progress {
-                    eprintln!();
-                }
-                return Ok((reg, tok));
-            }
-            Ok(Poll::Pending) => {
-                if progress {
-                    eprint!(".");
-                }
-            }
+            Ok(Poll::Done(tok)) => return Ok((reg, tok)),
+            Ok(Poll::Pending) => {}
             // RFC 8628 §3.5: add 5 seconds to the interval.
             Ok(Poll::SlowDown) => interval += Duration::from_secs(5),
             Err(e) => return Err(device_error(e, t)),
@@ -445,6 +447,56 @@ fn device_error(e: Error, t: &Login) -> Error {
             "the device code expired before sign-in was confirmed; run the login again",
         ),
         _ => e,
+    }
+}
+
+/// The live line while the user signs in, on a terminal only (nothing extra when stderr is
+/// a file or a pipe): what is awaited and the time left, redrawn in place each second and
+/// erased when the wait ends.
+struct WaitLine {
+    on: bool,
+    what: String,
+    deadline: Instant,
+    shown: Option<u64>,
+}
+
+impl WaitLine {
+    fn new(what: &str, deadline: Instant) -> WaitLine {
+        WaitLine {
+            on: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            what: crate::messages::visible(what),
+            deadline,
+            shown: None,
+        }
+    }
+
+    fn tick(&mut self) {
+        if !self.on {
+            return;
+        }
+        let left = self
+            .deadline
+            .saturating_duration_since(Instant::now())
+            .as_secs();
+        if self.shown == Some(left) {
+            return;
+        }
+        self.shown = Some(left);
+        eprint!(
+            "\r\x1b[K{} ({}m {:02}s left)",
+            self.what,
+            left / 60,
+            left % 60
+        );
+        let _ = std::io::Write::flush(&mut std::io::stderr());
+    }
+}
+
+impl Drop for WaitLine {
+    fn drop(&mut self) {
+        if self.on && self.shown.is_some() {
+            eprint!("\r\x1b[K");
+        }
     }
 }
 
@@ -529,6 +581,7 @@ const MAX_REQUEST: usize = 16 * 1024;
 /// `state` comes from the authorization server and ends it.
 fn wait_for_code(listener: &TcpListener, state: &str, wait: Duration, t: &Login) -> Result<String> {
     let deadline = Instant::now() + wait;
+    let mut line = WaitLine::new("waiting for the browser to finish signing in", deadline);
     let broken = |e: std::io::Error| failed(t, format!("loopback listener: {e}"));
     listener.set_nonblocking(true).map_err(broken)?;
     let state: Arc<str> = Arc::from(state);
@@ -559,6 +612,7 @@ fn wait_for_code(listener: &TcpListener, state: &str, wait: Duration, t: &Login)
                 ),
             ));
         }
+        line.tick();
         match rx.recv_timeout(left.min(Duration::from_millis(20))) {
             Ok(Callback::Code(c)) => return Ok(c),
             Ok(Callback::Denied(e)) => {

@@ -187,3 +187,37 @@ fn doctor_finds_each_problem_offline_and_says_what_to_run() {
         assert!(run.stdout.contains(needle), "{needle}:\n{}", run.stdout);
     }
 }
+
+#[test]
+fn signing_in_shows_a_live_wait_line_on_a_terminal_and_nothing_extra_elsewhere() {
+    let s = Sandbox::new();
+    s.mock
+        .set_device_approval(crate::support::mock::DeviceApproval::AfterPolls(3));
+    let mut tmux = crate::plugins::Tmux::new(s.dir.path());
+    let env: Vec<(String, String)> = s
+        .cmd(&[])
+        .get_envs()
+        .filter_map(|(k, v)| Some((k.to_str()?.into(), v?.to_str()?.into())))
+        .collect();
+    let script =
+        format!("'{BIN}' login dev --use-device-code --no-browser; echo DONE=$?; sleep 60");
+    let term = tmux.open(&env, &["sh", "-c", &script]);
+    term.wait_for("left)");
+    let live = term.screen();
+    assert!(live.contains("waiting for you to confirm code"), "{live}");
+    term.wait_for("DONE=0");
+    let done = term.screen();
+    assert!(
+        !done.contains("left)"),
+        "the line is erased when the wait ends:\n{done}"
+    );
+    // Without a terminal: the first lines only, no line redrawn in place.
+    let s = Sandbox::new();
+    let run = s.run(&["login", "dev", "--use-device-code", "--no-browser"]);
+    run.ok();
+    assert!(
+        !run.stderr.contains('\r') && !run.stderr.contains("left)"),
+        "{:?}",
+        run.stderr
+    );
+}
