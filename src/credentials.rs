@@ -172,6 +172,10 @@ pub fn valid_token(login: &Login, client: &Client) -> Result<Token> {
     )))
 }
 
+/// How many role listings run at once: well under the portal's throttle, and enough to hide
+/// the latency of 1,000 accounts.
+pub const PARALLEL: usize = 8;
+
 /// A signed-in view of the portal for one login: the accounts and roles it reaches.
 pub struct Portal {
     client: Client,
@@ -208,6 +212,51 @@ impl Portal {
                 .cmp(&(y.account_name.to_lowercase(), &y.account_id))
         });
         Ok(a)
+    }
+
+    /// The roles of many accounts, in the accounts' order, fetched a few at a time: at most
+    /// [`PARALLEL`] at once, fewer for the rest of the run each time the API still throttles
+    /// after the HTTP layer's own retries (and that account is asked again after a pause).
+    pub fn roles_of(&self, accounts: &[Account]) -> Result<Vec<Vec<Role>>> {
+        use std::sync::Mutex;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let n = accounts.len();
+        let next = AtomicUsize::new(0);
+        let allowed = AtomicUsize::new(PARALLEL);
+        let results: Mutex<Vec<Option<Result<Vec<Role>>>>> =
+            Mutex::new((0..n).map(|_| None).collect());
+        std::thread::scope(|scope| {
+            for worker in 0..PARALLEL.min(n) {
+                let (next, allowed, results) = (&next, &allowed, &results);
+                scope.spawn(move || {
+                    // Worker 0 always stays, so every account is asked.
+                    while worker < allowed.load(Ordering::SeqCst) {
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        if i >= n {
+                            return;
+                        }
+                        let mut r = self.roles(&accounts[i].account_id);
+                        for pause in [1, 2, 4, 8] {
+                            if !matches!(&r, Err(e) if e.is_throttling()) {
+                                break;
+                            }
+                            let fewer = (allowed.load(Ordering::SeqCst) / 2).max(1);
+                            allowed.store(fewer, Ordering::SeqCst);
+                            crate::debug!("ListAccountRoles throttled: {fewer} at once now");
+                            std::thread::sleep(std::time::Duration::from_secs(pause));
+                            r = self.roles(&accounts[i].account_id);
+                        }
+                        if let Ok(mut all) = results.lock() {
+                            all[i] = Some(r);
+                        }
+                    }
+                });
+            }
+        });
+        let all = results.into_inner().unwrap_or_default();
+        all.into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(Error::Other("a role listing did not run".into()))))
+            .collect()
     }
 
     /// Every role of an account, by name.

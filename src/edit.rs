@@ -374,13 +374,16 @@ impl Doc {
         let mut header_line = self.new_line(format!("[{header}]"));
         header_line.kind = Kind::Header(header.clone().into());
         let body = keys.iter().map(|(k, v)| self.key_line("", k, v)).collect();
+        let id = ini::identify(&header);
+        if let Some(id) = &id {
+            self.ids.entry(id.clone()).or_default().push(at);
+        }
         self.blocks.push(Block {
             header: header_line,
-            id: ini::identify(&header),
+            id,
             raw: header,
             body,
         });
-        self.index();
         Ok(())
     }
 

@@ -143,6 +143,12 @@ impl Error {
         }
     }
 
+    /// Whether the API asked to slow down (and kept asking through the HTTP layer's retries).
+    pub fn is_throttling(&self) -> bool {
+        matches!(self, Error::Aws { status: 429, .. })
+            || matches!(self, Error::Aws { code, .. } if code.contains("Throttl") || code == "TooManyRequestsException")
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::LoginRequired { .. } => exit::LOGIN_REQUIRED,

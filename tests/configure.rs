@@ -561,3 +561,74 @@ fn the_wizard_answered_in_a_terminal_filters_accounts_and_ctrl_c_writes_nothing(
         "{text}"
     );
 }
+
+#[test]
+fn populate_lists_1000_accounts_roles_a_few_at_a_time_with_the_same_requests() {
+    let s = Sandbox::signed_in();
+    s.mock.clear_accounts();
+    s.mock.set_page_size(100);
+    for i in 0..1000u64 {
+        s.mock.add_account(
+            &format!("{:012}", 200000000000u64 + i),
+            &format!("acct {i}"),
+            "a@example.com",
+            &["Admin", "ReadOnly", "Billing"],
+        );
+    }
+    s.mock.fault_always(
+        Route::ListAccountRoles,
+        Fault::Delay(std::time::Duration::from_millis(10)),
+    );
+    // The API throttles a while: more than the HTTP layer's three attempts for one account.
+    for _ in 0..4 {
+        s.mock.fault(
+            Route::ListAccountRoles,
+            Fault::Status {
+                status: 429,
+                error_type: "TooManyRequestsException".into(),
+                message: "Rate exceeded".into(),
+            },
+        );
+    }
+    let out = populate(&s, &["--template", "{account_id}.{role_name}"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("3000 profiles for sso-session 'corp': 3000 added"),
+        "{}",
+        out.stderr
+    );
+    // Every account's roles asked for (one page each), the listing's 10 pages, nothing twice
+    // but the throttled request.
+    let reqs = s.mock.requests();
+    let mut asked: Vec<String> = reqs
+        .iter()
+        .filter(|r| r.route == Route::ListAccountRoles)
+        .map(|r| r.param("account_id").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        asked.len(),
+        1000 + 4,
+        "one each, plus the 4 throttled answers"
+    );
+    asked.sort();
+    asked.dedup();
+    assert_eq!(asked.len(), 1000);
+    assert_eq!(
+        reqs.iter()
+            .filter(|r| r.route == Route::ListAccounts)
+            .count(),
+        10
+    );
+    let most = s.mock.most_in_flight();
+    assert!((2..=8).contains(&most), "{most} at once");
+    // The same file again: deterministic, nothing to change.
+    let first = config(&s);
+    let again = populate(&s, &["--template", "{account_id}.{role_name}"]);
+    assert!(
+        again.stderr.contains("0 added, 0 updated"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(config(&s), first);
+}

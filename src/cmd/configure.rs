@@ -520,8 +520,8 @@ fn populate(a: &PopulateArgs) -> Result<String> {
     }
     // name → (account, role); two pairs with one name is an error naming both.
     let mut wanted: BTreeMap<String, (String, String)> = BTreeMap::new();
-    for acc in &accounts {
-        for role in portal.roles(&acc.account_id)? {
+    for (acc, roles) in accounts.iter().zip(portal.roles_of(&accounts)?) {
+        for role in roles {
             let name = render_name(
                 &a.template,
                 &session,

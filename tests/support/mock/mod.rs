@@ -201,6 +201,9 @@ struct Inner {
     log: AtomicBool,
     counter: AtomicU64,
     base: String,
+    /// Requests being answered now, and the most there ever were at once.
+    in_flight: AtomicU64,
+    most_in_flight: AtomicU64,
 }
 
 /// The running mock; it stops when dropped.
@@ -245,6 +248,8 @@ impl Mock {
             log: AtomicBool::new(false),
             counter: AtomicU64::new(0),
             base: format!("http://{addr}"),
+            in_flight: AtomicU64::new(0),
+            most_in_flight: AtomicU64::new(0),
         });
         let acceptor = Arc::clone(&inner);
         std::thread::spawn(move || {
@@ -380,6 +385,11 @@ impl Mock {
             .iter()
             .filter(|r| r.route == route)
             .count()
+    }
+
+    /// The most requests the mock was answering at one time.
+    pub fn most_in_flight(&self) -> u64 {
+        self.inner.most_in_flight.load(Ordering::SeqCst)
     }
 
     pub fn clear_requests(&self) {

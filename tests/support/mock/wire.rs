@@ -165,7 +165,10 @@ pub(super) fn serve(inner: &Inner, stream: TcpStream) {
                 message,
             }) => Response::error(route, status, &error_type, &message),
             Some(Fault::Delay(d)) => {
+                let now = inner.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                inner.most_in_flight.fetch_max(now, Ordering::SeqCst);
                 std::thread::sleep(d);
+                inner.in_flight.fetch_sub(1, Ordering::SeqCst);
                 handle(inner, route, &req)
             }
             None => handle(inner, route, &req),
