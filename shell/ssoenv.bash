@@ -65,9 +65,9 @@ __ssoenv_check() {
   fi
   # One line about a failure, once per set of credentials; later tries are quiet.
   if [[ ${__ssoenv_warned-} == "${SSOENV_ID-}" ]]; then
-    __ssoenv_apply --auto "$SSOENV_PROFILE" 2>/dev/null
+    __ssoenv_apply --auto -- "$SSOENV_PROFILE" 2>/dev/null
   else
-    __ssoenv_apply --auto "$SSOENV_PROFILE"
+    __ssoenv_apply --auto -- "$SSOENV_PROFILE"
   fi
   rc=$?
   if [[ $rc -eq 0 ]]; then
@@ -82,7 +82,7 @@ __ssoenv_check() {
 # A trusted .ssoenv in this directory or above selects its profile; leaving it clears it.
 __ssoenv_cd() {
   __ssoenv_pwd=$PWD
-  \builtin local d=$PWD found=''
+  \builtin local d="$PWD" found=''
   while :; do
     if [[ -f $d/.ssoenv ]]; then
       found=${d:-/}
@@ -154,21 +154,138 @@ ssoenv() {
   esac
 }
 
-# Profile names complete after `use` and the commands that take a profile.
-__ssoenv_complete() {
-  \builtin local cur=${COMP_WORDS[COMP_CWORD]}
-  if [[ $COMP_CWORD -eq 1 ]]; then
-    # shellcheck disable=SC2207,SC2312 # word splitting of the list is intended; no list, no completion
-    COMPREPLY=($(\builtin compgen -W "use clear export list login logout status hook allow deny completions $(\command ssoenv list 2>/dev/null)" -- "$cur"))
-  elif [[ $COMP_CWORD -eq 2 ]]; then
-    case ${COMP_WORDS[1]} in
-    use | export | login | status)
-      # shellcheck disable=SC2207,SC2312 # word splitting of the list is intended; no list, no completion
-      COMPREPLY=($(\builtin compgen -W "$(\command ssoenv list 2>/dev/null)" -- "$cur"))
+# Profile completion: begin (`ssoenv completions bash` carries these two functions too)
+# The words of a command line as typed so far, as the shell will read them, in the array
+# __ssoenv_w (the last one is the word under completion), and the quote still open at the
+# end (' or " or nothing) in __ssoenv_q. Quotes and backslashes are removed as the shell
+# would. COMP_WORDS is no substitute: it also splits at : and =, even inside quotes. A last
+# word holding `$` or a backtick fails (status 1): its value is known only by running it,
+# and completion never runs anything.
+__ssoenv_words() {
+  \builtin local s="$1" c v='' i=0 bad=0
+  __ssoenv_w=() __ssoenv_q=''
+  while ((i < ${#s})); do
+    c=${s:i:1}
+    i=$((i + 1))
+    case $__ssoenv_q in
+    "'")
+      if [[ $c == "'" ]]; then __ssoenv_q=''; else v+=$c; fi
       ;;
+    '"')
+      case $c in
+      '"') __ssoenv_q='' ;;
+      '$' | '`') bad=1 ;;
+      \\)
+        # Inside "…" a backslash escapes only $ ` " \ (bash manual, Double Quotes).
+        case ${s:i:1} in
+        '$' | '`' | '"' | \\)
+          v+=${s:i:1}
+          i=$((i + 1))
+          ;;
+        *) v+=$c ;;
+        esac
+        ;;
+      *) v+=$c ;;
+      esac
+      ;;
+    *)
+      case $c in
+      "'" | '"') __ssoenv_q=$c ;;
+      '$' | '`') bad=1 ;;
+      \\)
+        v+=${s:i:1}
+        i=$((i + 1))
+        ;;
+      ' ' | $'\t' | '<' | '>')
+        [[ -n $v ]] && __ssoenv_w+=("$v")
+        v=''
+        bad=0
+        ;;
+      ';' | '&' | '|' | '(' | ')')
+        __ssoenv_w=()
+        v=''
+        bad=0
+        ;;
+      *) v+=$c ;;
+      esac
+      ;;
+    esac
+  done
+  __ssoenv_w+=("$v")
+  return "$bad"
+}
+
+# COMPREPLY gets the profile names that start with the word being completed ($1: readline's
+# word, a completion function's $2), each written so that the completed command line holds
+# exactly that name as one word. Readline puts a reply in place of its word as it is, after
+# any quote opened just before that word, and closes that quote: a reply is the rest of the
+# name, quoted for what is open there. `ssoenv list` prints one name a line, and no name holds
+# a newline (the config lexer splits lines at \n and \r), so a line is a name. Names are data:
+# compared and quoted here, never expanded, globbed or evaluated (`compgen -W` would expand
+# them). Bytes, not characters (LC_ALL=C): COMP_POINT counts bytes.
+__ssoenv_complete_profiles() {
+  \builtin local LC_ALL=C
+  \builtin local line="${COMP_LINE:0:COMP_POINT}" word="${1-}" name rest want have open plain=1
+  \builtin local -a rests
+  rests=()
+  [[ $line == *"$word" ]] || return 0
+  __ssoenv_words "$line" || return 0
+  want=${__ssoenv_w[${#__ssoenv_w[@]} - 1]}
+  __ssoenv_words "${line:0:${#line}-${#word}}" || return 0
+  have=${__ssoenv_w[${#__ssoenv_w[@]} - 1]}
+  open=$__ssoenv_q
+  # shellcheck disable=SC2312 # a failing `ssoenv list` offers no names, nothing more
+  while IFS= \builtin read -r name; do
+    [[ -n $name && $name == "$want"* ]] || continue
+    rest=${name:${#have}}
+    rests+=("$rest")
+    [[ -n $rest && $rest != *[!A-Za-z0-9_./+,@%-]* ]] || plain=0
+  done <<<"$(\command ssoenv list 2>/dev/null)"
+  # Readline inserts the common start of several replies: outside quotes they are all quoted
+  # alike when one is, so that common start is itself well-formed ('…' with ' as '\'').
+  for name in ${rests[@]+"${rests[@]}"}; do
+    case $open in
+    "'") name=${name//\'/\'\\\'\'} ;;
+    '"')
+      if [[ $name == *'!'* ]]; then
+        # History expansion sees `!` inside "…": close the quotes around a '…' part.
+        name="\"'${name//\'/\'\\\'\'}'\""
+      else
+        name=${name//\\/\\\\}
+        name=${name//\"/\\\"}
+        name=${name//\$/\\\$}
+        name=${name//\`/\\\`}
+      fi
+      ;;
+    *) ((plain)) || name="'${name//\'/\'\\\'\'}'" ;;
+    esac
+    COMPREPLY+=("$name")
+  done
+}
+# Profile completion: end
+
+# Subcommands and profile names complete first; profile names after `use` and the commands
+# that take a profile.
+__ssoenv_complete() {
+  \builtin local LC_ALL=C
+  \builtin local sub
+  COMPREPLY=()
+  __ssoenv_words "${COMP_LINE:0:COMP_POINT}" || :
+  case ${#__ssoenv_w[@]} in
+  2)
+    for sub in use clear export list login logout status hook allow deny completions; do
+      [[ $sub == "${__ssoenv_w[1]}"* ]] && COMPREPLY+=("$sub")
+    done
+    __ssoenv_complete_profiles "${2-}"
+    ;;
+  3)
+    case ${__ssoenv_w[1]} in
+    use | export | login | status) __ssoenv_complete_profiles "${2-}" ;;
     *) ;;
     esac
-  fi
+    ;;
+  *) ;;
+  esac
 }
 \builtin complete -F __ssoenv_complete ssoenv
 

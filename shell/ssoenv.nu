@@ -55,7 +55,7 @@ def --env __ssoenv_check [] {
         __ssoenv_expire $now
         return
     }
-    let rc = (__ssoenv_apply --auto $profile)
+    let rc = (__ssoenv_apply --auto -- $profile)
     if $rc == 0 {
         $env.__SSOENV_RETRY = '0'
     } else {
@@ -92,10 +92,38 @@ def --env __ssoenv_cd [] {
     }
 }
 
-def __ssoenv_profiles [] { ^ssoenv list | lines }
+# Profile names, for completion. `ssoenv list` prints one name a line, and no name holds a
+# newline (the config lexer splits lines at \n and \r). A name is data: offered as a plain
+# word only when it is one, else as a "..." string (escaping \ and "; nothing in it is
+# interpolated), so that the completed line holds exactly that name as one argument.
+def __ssoenv_profiles [] {
+    let list = try { (^ssoenv list | complete).stdout } catch { '' }
+    $list | lines | where {|n| $n != '' } | each {|n|
+        if ($n =~ '^[A-Za-z_][A-Za-z0-9_.-]*$') and not ($n in [true false null]) {
+            $n
+        } else {
+            '"' + ($n | str replace -a '\' '\\' | str replace -a '"' '\"') + '"'
+        }
+    }
+}
+
+# Completion of `ssoenv`: subcommands and profiles first, profiles after the subcommands that
+# take one, nushell's own (files) elsewhere. The words before the cursor are counted at spaces:
+# only a profile name could hold a quoted space, and nothing after one completes.
+def __ssoenv_complete [context: string] {
+    let words = ($context | split row -r '\s+')
+    let n = ($words | length)
+    if $n == 2 {
+        [use clear export list login logout status hook allow deny completions] | append (__ssoenv_profiles)
+    } else if $n == 3 and ($words | get 1) in [use export login status] {
+        __ssoenv_profiles
+    } else {
+        null
+    }
+}
 
 # `ssoenv use PROFILE`, `ssoenv clear`, or any other subcommand of the binary.
-def --env --wrapped ssoenv [...args: string] {
+def --env --wrapped ssoenv [...args: string@__ssoenv_complete] {
     let sub = if ($args | is-empty) { '' } else { $args | first }
     if $sub == 'use' {
         let rest = ($args | skip 1)

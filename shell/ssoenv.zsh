@@ -56,9 +56,9 @@ __ssoenv_check() {
   fi
   # One line about a failure, once per set of credentials; later tries are quiet.
   if [[ ${__ssoenv_warned-} == "${SSOENV_ID-}" ]]; then
-    __ssoenv_apply --auto "$SSOENV_PROFILE" 2>/dev/null
+    __ssoenv_apply --auto -- "$SSOENV_PROFILE" 2>/dev/null
   else
-    __ssoenv_apply --auto "$SSOENV_PROFILE"
+    __ssoenv_apply --auto -- "$SSOENV_PROFILE"
   fi
   rc=$?
   if (( rc == 0 )); then
@@ -140,14 +140,18 @@ ssoenv() {
   esac
 }
 
-# Profile names complete after `use` and the commands that take a profile.
+# Profile names complete after `use` and the commands that take a profile. `ssoenv list`
+# prints one name a line, and no name holds a newline (the config lexer splits lines at \n
+# and \r). compadd quotes each name for the command line; none is ever evaluated.
 __ssoenv_complete() {
+  \builtin emulate -L zsh
   \builtin local -a profiles
   profiles=(${(f)"$(\command ssoenv list 2>/dev/null)"})
   if (( CURRENT == 2 )); then
-    \builtin compadd -- use clear export list login logout status hook allow deny completions $profiles
+    \builtin compadd -- use clear export list login logout status hook allow deny completions
+    \builtin compadd -a profiles
   elif (( CURRENT == 3 )) && [[ ${words[2]} == (use|export|login|status) ]]; then
-    \builtin compadd -- $profiles
+    \builtin compadd -a profiles
   fi
 }
 if (( ${+functions[compdef]} )); then

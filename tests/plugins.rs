@@ -22,7 +22,7 @@ const PLUGIN_FILES: &[&str] = &[
     "shell/direnv/ssoenv.sh",
 ];
 
-fn repo(p: &str) -> PathBuf {
+pub(crate) fn repo(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
 }
 
@@ -319,7 +319,7 @@ fn powershell_files_are_well_formed_and_quote_verbatim() {
 }
 
 /// Brackets, braces and parentheses balance outside verbatim strings and comments.
-fn balanced(name: &str, text: &str) {
+pub(crate) fn balanced(name: &str, text: &str) {
     let mut stack = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let mut in_str = false;
@@ -476,6 +476,34 @@ impl Term<'_> {
         self.tmux.tmux(&["send-keys", "-t", &self.target, "Enter"]);
     }
 
+    /// Types text without pressing Enter. In nushell, first waits for an empty prompt at the
+    /// bottom (its completion menu turns the prompt of a line into `| `, so lines typed and
+    /// prompts no longer pair up), and counts from there.
+    pub fn type_text(&self, text: &str) {
+        if self.nu {
+            let t = Instant::now();
+            loop {
+                let screen = self.screen();
+                let last = screen.lines().rev().find(|l| !l.trim().is_empty());
+                // The right prompt (a clock) follows after a run of spaces.
+                if last.is_some_and(|l| l.split("  ").next().unwrap_or("").trim_end() == ">") {
+                    let prompts = screen.lines().filter(|l| l.starts_with("> ")).count();
+                    self.typed.set(prompts.saturating_sub(1));
+                    break;
+                }
+                assert!(
+                    t.elapsed() < Duration::from_secs(30),
+                    "nushell shows no empty prompt:\n{screen}"
+                );
+                std::thread::sleep(Duration::from_millis(30));
+            }
+        }
+        if !text.is_empty() {
+            self.tmux
+                .tmux(&["send-keys", "-t", &self.target, "-l", text]);
+        }
+    }
+
     /// Nushell's line editor drops what is typed while a command runs (it is not reading the
     /// terminal then): waits for the prompt of the next line, one more `> ` line than typed.
     fn nu_ready(&self) {
@@ -625,7 +653,7 @@ fn nu_binary() -> String {
     require(&nu).display().to_string()
 }
 
-fn shell_argv(shell: &str) -> Vec<&'static str> {
+pub(crate) fn shell_argv(shell: &str) -> Vec<&'static str> {
     match shell {
         "nu" => vec![String::leak(nu_binary()), "--no-config-file"],
         "bash" => vec!["bash", "--norc", "--noprofile", "-i"],
@@ -1078,7 +1106,7 @@ fn completion_scripts_offer_profile_names_from_the_config_at_tab_time() {
     }
     // bash: the completion function fills COMPREPLY from `ssoenv list`.
     let script = format!(
-        r#"source {}; COMP_WORDS=(ssoenv export ad); COMP_CWORD=2; _ssoenv_profiles ssoenv ad export; printf '%s\n' "${{COMPREPLY[@]}}""#,
+        r#"source {}; COMP_WORDS=(ssoenv export ad); COMP_CWORD=2; COMP_LINE="ssoenv export ad"; COMP_POINT=${{#COMP_LINE}}; _ssoenv_profiles ssoenv ad export; printf '%s\n' "${{COMPREPLY[@]}}""#,
         dir.join("bash").display()
     );
     let r = strict(&s, "bash", &script);

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod completion;
 mod configure;
 mod corpus;
 mod daily;

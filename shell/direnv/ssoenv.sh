@@ -16,7 +16,7 @@ use_ssoenv() {
     log_error "ssoenv: the ssoenv program is not on PATH"
     return 1
   fi
-  if ! out=$(ssoenv export --shell bash "$profile"); then
+  if ! out=$(ssoenv export --shell bash -- "$profile"); then
     log_error "ssoenv: no credentials for profile '$profile'"
     return 1
   fi

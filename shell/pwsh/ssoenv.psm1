@@ -66,10 +66,10 @@ function Update-SsoenvCredential {
     }
     # One line about a failure, once per set of credentials; later tries are quiet.
     if ($script:SsoenvWarned -eq $Env:SSOENV_ID) {
-        $rc = Invoke-SsoenvExport '--auto' $Env:SSOENV_PROFILE 2>$null
+        $rc = Invoke-SsoenvExport '--auto' '--' $Env:SSOENV_PROFILE 2>$null
     }
     else {
-        $rc = Invoke-SsoenvExport '--auto' $Env:SSOENV_PROFILE
+        $rc = Invoke-SsoenvExport '--auto' '--' $Env:SSOENV_PROFILE
     }
     if ($rc -eq 0) {
         $script:SsoenvRetry = 0
@@ -142,21 +142,49 @@ function ssoenv {
 }
 
 # Profile names complete after `use` and the commands that take a profile.
+# `ssoenv list` prints one name a line, and no name holds a newline (the config lexer splits
+# lines at \n and \r). A name is data: compared as text (a wildcard match would read [ * ?
+# in it), and inserted as a verbatim string unless it is a plain word, with ' and the
+# curly quotes PowerShell also reads as ' doubled (about_Quoting_Rules), so that the completed
+# line holds exactly that name as one argument.
 Register-ArgumentCompleter -Native -CommandName 'ssoenv' -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $words = @($commandAst.CommandElements | ForEach-Object { $_.ToString() })
-    $profiles = @(& $script:SsoenvExe 'list' 2>$null)
-    $candidates = if ($words.Count -le 2) {
-        @('use', 'clear', 'export', 'list', 'login', 'logout', 'status', 'hook', 'allow', 'deny', 'completions') + $profiles
+    # The word under the cursor is an element only once it holds something.
+    $position = $words.Count
+    if ($wordToComplete) { $position -= 1 }
+    # What the word says so far, read as PowerShell reads a verbatim string: a pair of quote
+    # characters is one, a lone one ends it. A "..." string is taken as it stands (it is
+    # never expanded here).
+    $quotes = [string][char]39 + [char]0x2018 + [char]0x2019 + [char]0x201A + [char]0x201B
+    $typed = [string] $wordToComplete
+    if ($typed.Length -gt 0 -and $quotes.IndexOf($typed[0]) -ge 0) {
+        $text = [System.Text.StringBuilder]::new()
+        for ($i = 1; $i -lt $typed.Length; $i++) {
+            if ($quotes.IndexOf($typed[$i]) -ge 0) {
+                if ($i + 1 -lt $typed.Length -and $quotes.IndexOf($typed[$i + 1]) -ge 0) { $i++ } else { break }
+            }
+            $null = $text.Append($typed[$i])
+        }
+        $typed = $text.ToString()
     }
-    elseif ($words[1] -in @('use', 'export', 'login', 'status')) {
-        $profiles
+    elseif ($typed.StartsWith([string][char]34)) {
+        $typed = $typed.Substring(1).TrimEnd([char]34)
     }
-    else {
-        @()
+    $candidates = @()
+    if ($position -eq 1) {
+        $candidates = @('use', 'clear', 'export', 'list', 'login', 'logout', 'status', 'hook', 'allow', 'deny', 'completions')
     }
-    $candidates | Where-Object { $_ -like ($wordToComplete + '*') } | ForEach-Object {
-        [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_)
+    if ($position -eq 1 -or ($position -eq 2 -and $words[1] -in @('use', 'export', 'login', 'status'))) {
+        $candidates += @(& $script:SsoenvExe 'list' 2>$null)
+    }
+    foreach ($name in $candidates) {
+        if (-not $name -or -not $name.StartsWith($typed, [System.StringComparison]::OrdinalIgnoreCase)) { continue }
+        $completion = $name
+        if ($name -cnotmatch '^[A-Za-z0-9_][A-Za-z0-9_.-]*$') {
+            $completion = [string][char]39 + ($name -replace ('([' + $quotes + '])'), '$1$1') + [char]39
+        }
+        [System.Management.Automation.CompletionResult]::new($completion, $name, 'ParameterValue', $name)
     }
 }
 

@@ -61,9 +61,9 @@ function __ssoenv_check
     end
     # One line about a failure, once per set of credentials; later tries are quiet.
     if set -q __ssoenv_warned; and test "$__ssoenv_warned" = "$SSOENV_ID"
-        __ssoenv_apply --auto "$SSOENV_PROFILE" 2>/dev/null
+        __ssoenv_apply --auto -- "$SSOENV_PROFILE" 2>/dev/null
     else
-        __ssoenv_apply --auto "$SSOENV_PROFILE"
+        __ssoenv_apply --auto -- "$SSOENV_PROFILE"
     end
     if test $status -eq 0
         set -g __ssoenv_retry 0
