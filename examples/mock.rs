@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use mock::{DeviceApproval, Mock};
 
-const USAGE: &str = "usage: mock [--port PORT] [--accounts N] [--page-size N] [--credential-lifetime SECONDS] [--token-lifetime SECONDS] [--quiet]";
+const USAGE: &str = "usage: mock [--port PORT] [--accounts N] [--roles N] [--page-size N] [--latency MS] [--credential-lifetime SECONDS] [--token-lifetime SECONDS] [--quiet]";
 
 fn main() {
     let mut port = 8455u16;
@@ -23,6 +23,8 @@ fn main() {
     let mut token_life = None;
     let mut extra_accounts = 0;
     let mut page_size = None;
+    let mut latency = 0;
+    let mut roles = 2;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = |name: &str| -> u64 {
@@ -37,6 +39,8 @@ fn main() {
             "--token-lifetime" => token_life = Some(value("--token-lifetime")),
             "--accounts" => extra_accounts = value("--accounts"),
             "--page-size" => page_size = Some(value("--page-size")),
+            "--latency" => latency = value("--latency"),
+            "--roles" => roles = value("--roles"),
             "--quiet" => quiet = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -57,13 +61,21 @@ fn main() {
     );
     m.add_account("222222222222", "prod", "prod@example.com", &["ReadOnly"]);
     // More accounts, for `ssoenv configure populate` and the pickers.
+    let role_names = ["ReadOnly", "Admin", "Billing", "Audit", "Ops"];
+    let roles = &role_names[..(roles as usize).clamp(1, role_names.len())];
     for i in 0..extra_accounts {
         m.add_account(
             &format!("{:012}", 300_000_000_000 + i),
             &format!("team-{i}"),
             "team@example.com",
-            &["ReadOnly", "Admin"],
+            roles,
         );
+    }
+    // A network's latency on every portal call (the listings above all).
+    if latency > 0 {
+        for route in [mock::Route::ListAccounts, mock::Route::ListAccountRoles] {
+            m.fault_always(route, mock::Fault::Delay(Duration::from_millis(latency)));
+        }
     }
     if let Some(n) = page_size {
         m.set_page_size(n as usize);

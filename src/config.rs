@@ -260,7 +260,6 @@ pub fn utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str> {
     std::str::from_utf8(bytes).map_err(|e| {
         let before = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
         let breaks = ini::split_lines(before)
-            .iter()
             .filter(|l| !l.end.is_empty())
             .count();
         Error::ConfigSyntax {
@@ -284,14 +283,14 @@ pub fn parse(text: &str, path: PathBuf) -> Result<Config> {
         sessions: Named::default(),
         services: Named::default(),
     };
-    for s in &parsed.sections {
+    for s in parsed.into_effective() {
         let Some((kind, name)) = ini::identify(&s.name) else {
             continue;
         };
         let section = Section {
             name,
-            header: s.name.clone(),
-            keys: parsed.effective(s),
+            header: s.name,
+            keys: s.entries,
         };
         match kind {
             SectionKind::Profile => cfg.profiles.put(section),

@@ -43,9 +43,24 @@ pub fn is_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
-/// Python's `str.strip()`.
+/// Python's `str.strip()`. The ends of a line are almost always ASCII: those bytes are
+/// judged directly, and only a non-ASCII end takes the Unicode test.
 pub fn strip(s: &str) -> &str {
-    s.trim_matches(is_space)
+    let b = s.as_bytes();
+    let ascii_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1c..=0x1f);
+    let start = b.iter().position(|&c| !ascii_space(c)).unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|&c| !ascii_space(c))
+        .map_or(start, |i| i + 1);
+    let s = &s[start..end.max(start)];
+    if s.is_ascii()
+        || (!s.starts_with(|c: char| !c.is_ascii()) && !s.ends_with(|c: char| !c.is_ascii()))
+    {
+        s
+    } else {
+        s.trim_matches(is_space)
+    }
 }
 
 /// A problem that makes botocore refuse the whole file, at a line.
@@ -71,35 +86,43 @@ pub struct RawLine<'a> {
 }
 
 /// Splits text into lines the way Python's universal newlines do: at `\r\n`, `\n` or `\r`.
-pub fn split_lines(text: &str) -> Vec<RawLine<'_>> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let end_len = match bytes[i] {
-            b'\n' => 1,
-            b'\r' if bytes.get(i + 1) == Some(&b'\n') => 2,
-            b'\r' => 1,
-            _ => {
-                i += 1;
-                continue;
-            }
+pub fn split_lines(text: &str) -> Lines<'_> {
+    Lines { text, at: 0 }
+}
+
+/// The lines of a text, one at a time (see [`split_lines`]).
+pub struct Lines<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = RawLine<'a>;
+
+    fn next(&mut self) -> Option<RawLine<'a>> {
+        let rest = &self.text[self.at..];
+        if rest.is_empty() {
+            return None;
+        }
+        let bytes = rest.as_bytes();
+        let Some(i) = bytes.iter().position(|&b| b == b'\n' || b == b'\r') else {
+            self.at = self.text.len();
+            return Some(RawLine {
+                text: rest,
+                end: "",
+            });
         };
-        out.push(RawLine {
-            text: &text[start..i],
-            end: &text[i..i + end_len],
-        });
-        i += end_len;
-        start = i;
+        let end_len = if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            2
+        } else {
+            1
+        };
+        self.at += i + end_len;
+        Some(RawLine {
+            text: &rest[..i],
+            end: &rest[i..i + end_len],
+        })
     }
-    if start < text.len() {
-        out.push(RawLine {
-            text: &text[start..],
-            end: "",
-        });
-    }
-    out
 }
 
 /// What a line is, in the context of the lines above it.
@@ -146,7 +169,12 @@ fn split_key(stripped: &str) -> Option<(&str, &str)> {
 }
 
 fn lower(s: &str) -> Cow<'_, str> {
-    if s.chars().any(char::is_uppercase) {
+    let upper = if s.is_ascii() {
+        s.bytes().any(|b| b.is_ascii_uppercase())
+    } else {
+        s.chars().any(char::is_uppercase)
+    };
+    if upper {
         Cow::Owned(s.to_lowercase())
     } else {
         Cow::Borrowed(s)
@@ -157,9 +185,10 @@ fn lower(s: &str) -> Cow<'_, str> {
 pub const DEFAULT_SECTION: &str = "DEFAULT";
 
 /// Classifies lines one after another, carrying configparser's state between them, and
-/// refuses what configparser refuses (strict mode).
+/// refuses what configparser refuses (strict mode). It borrows from the text it reads: the
+/// lines of a big file cost no allocation but the few of a key in upper case.
 #[derive(Default)]
-pub struct Lexer {
+pub struct Lexer<'a> {
     /// The indentation of the last header or key line.
     indent: usize,
     /// The section being read (an index into `sections`); `None` before the first header.
@@ -167,18 +196,58 @@ pub struct Lexer {
     /// Whether a key is open in the section, so deeper lines continue it.
     key_open: bool,
     /// Section name → (index, line of its header).
-    sections: HashMap<String, (usize, usize)>,
-    /// (section index, key) → line of the key.
-    keys: HashMap<(usize, String), usize>,
+    sections: HashMap<&'a str, (usize, usize)>,
+    /// The name of the section being read.
+    name: &'a str,
+    /// Its keys and their lines. Strict mode forbids reopening a section, so these are all
+    /// of its keys — except `[DEFAULT]`'s, which may reopen and so are kept apart. A section
+    /// has a handful of keys: a list searched in order is faster than hashing each one.
+    keys: KeySet<'a>,
+    default_keys: KeySet<'a>,
 }
 
-impl Lexer {
-    pub fn new() -> Lexer {
+/// The keys of one section with their lines: a short list searched in order, and past a few
+/// dozen keys a hash map too, so even a section of a million keys stays linear.
+#[derive(Default)]
+struct KeySet<'a> {
+    list: Vec<(Cow<'a, str>, usize)>,
+    big: HashMap<Cow<'a, str>, usize>,
+}
+
+impl<'a> KeySet<'a> {
+    const SHORT: usize = 32;
+
+    fn get(&self, key: &str) -> Option<usize> {
+        if self.list.len() > Self::SHORT {
+            self.big.get(key).copied()
+        } else {
+            self.list.iter().find(|(k, _)| k == key).map(|(_, n)| *n)
+        }
+    }
+
+    fn insert(&mut self, key: Cow<'a, str>, line: usize) {
+        if self.list.len() == Self::SHORT {
+            self.big.extend(self.list.iter().cloned());
+        }
+        if self.list.len() >= Self::SHORT {
+            self.big.insert(key.clone(), line);
+        }
+        self.list.push((key, line));
+    }
+
+    fn clear(&mut self) {
+        self.list.clear();
+        self.big.clear();
+    }
+}
+
+impl<'a> Lexer<'a> {
+    pub fn new() -> Lexer<'a> {
         Lexer::default()
     }
 
     /// Classifies line `number` (1-based), given every line before it.
-    pub fn line<'a>(&mut self, number: usize, text: &'a str) -> Result<Kind<'a>, SyntaxError> {
+    pub fn line(&mut self, number: usize, text: &'a str) -> Result<Kind<'a>, SyntaxError> {
         let stripped = strip(text);
         if stripped.starts_with(['#', ';']) {
             return Ok(Kind::Comment);
@@ -186,14 +255,18 @@ impl Lexer {
         if stripped.is_empty() {
             return Ok(Kind::Blank);
         }
-        let indent = text.chars().take_while(|&c| is_space(c)).count();
+        let indent = if text.starts_with(|c: char| is_space(c)) {
+            text.chars().take_while(|&c| is_space(c)).count()
+        } else {
+            0
+        };
         if self.section.is_some() && self.key_open && indent > self.indent {
             return Ok(Kind::Continuation(Cow::Borrowed(stripped)));
         }
         self.indent = indent;
         if let Some(name) = header_name(stripped) {
             let next = self.sections.len();
-            let (index, _) = match self.sections.get(name) {
+            let index = match self.sections.get(name) {
                 Some(&(_, first)) if name != DEFAULT_SECTION => {
                     return fail(
                         number,
@@ -203,17 +276,21 @@ impl Lexer {
                         ),
                     );
                 }
-                Some(&seen) => seen,
+                Some(&(index, _)) => index,
                 None => {
-                    self.sections.insert(name.to_string(), (next, number));
-                    (next, number)
+                    self.sections.insert(name, (next, number));
+                    next
                 }
             };
+            if name != DEFAULT_SECTION {
+                self.keys.clear();
+            }
             self.section = Some(index);
+            self.name = name;
             self.key_open = false;
             return Ok(Kind::Header(Cow::Borrowed(name)));
         }
-        let Some(section) = self.section else {
+        if self.section.is_none() {
             let message = if text.starts_with('\u{feff}') {
                 "the file starts with a byte order mark (U+FEFF); save it as UTF-8 without one"
                     .to_string()
@@ -221,7 +298,7 @@ impl Lexer {
                 format!("{} stands before any [section]", quoted_excerpt(stripped))
             };
             return fail(number, message);
-        };
+        }
         let Some((key, value)) = split_key(stripped) else {
             return fail(
                 number,
@@ -238,23 +315,22 @@ impl Lexer {
             );
         }
         let key = lower(key);
-        if let Some(first) = self.keys.get(&(section, key.to_string())) {
-            let name = self
-                .sections
-                .iter()
-                .find(|(_, (i, _))| *i == section)
-                .map(|(n, _)| n.as_str())
-                .unwrap_or("");
+        let keys = if self.name == DEFAULT_SECTION {
+            &mut self.default_keys
+        } else {
+            &mut self.keys
+        };
+        if let Some(first) = keys.get(&key) {
             return fail(
                 number,
                 format!(
                     "key {} appears a second time in [{}] (first on line {first}; keys ignore case)",
                     visible(&key),
-                    visible(name)
+                    visible(self.name)
                 ),
             );
         }
-        self.keys.insert((section, key.to_string()), number);
+        keys.insert(key.clone(), number);
         self.key_open = true;
         Ok(Kind::Key(key, Cow::Borrowed(value)))
     }
@@ -272,7 +348,6 @@ pub struct Lexed<'a> {
 pub fn lex(text: &str) -> Result<Vec<Lexed<'_>>, SyntaxError> {
     let mut lexer = Lexer::new();
     split_lines(text)
-        .into_iter()
         .enumerate()
         .map(|(i, raw)| {
             let kind = lexer.line(i + 1, raw.text)?;
@@ -319,24 +394,28 @@ pub struct Ini {
 }
 
 impl Ini {
-    /// A section's keys as botocore sees them: its own, then `[DEFAULT]`'s that it lacks.
-    pub fn effective(&self, section: &Section) -> Vec<(String, Value)> {
-        let mut out = section.entries.clone();
-        for (k, v) in &self.defaults {
-            if !out.iter().any(|(have, _)| have == k) {
-                out.push((k.clone(), v.clone()));
+    /// Every section with the keys botocore sees in it: its own, then `[DEFAULT]`'s that it
+    /// lacks.
+    pub fn into_effective(self) -> impl Iterator<Item = Section> {
+        let defaults = self.defaults;
+        self.sections.into_iter().map(move |mut s| {
+            for (k, v) in &defaults {
+                if !s.entries.iter().any(|(have, _)| have == k) {
+                    s.entries.push((k.clone(), v.clone()));
+                }
             }
-        }
-        out
+            s
+        })
     }
 }
 
-/// A value being gathered: its line and its parts (the key line's value, continuation lines,
-/// and blank lines as empty parts).
-struct Pending {
+/// A value being gathered: its key line's value, then any continuation lines and blank lines
+/// (empty parts) with their line numbers, borrowed from the text.
+struct Pending<'a> {
     target: Option<usize>,
-    key: String,
-    parts: Vec<(usize, String)>,
+    key: Cow<'a, str>,
+    first: &'a str,
+    more: Vec<(usize, &'a str)>,
 }
 
 /// Parses a file into sections and values, with every check botocore makes.
@@ -345,37 +424,41 @@ pub fn parse(text: &str) -> Result<Ini, SyntaxError> {
     let mut lexer = Lexer::new();
     // Where the open section's keys go: `None` for [DEFAULT], else an index in `sections`.
     let mut target: Option<Option<usize>> = None;
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
     let mut pending: Option<Pending> = None;
     let flush = |ini: &mut Ini, p: Option<Pending>| -> Result<(), SyntaxError> {
         let Some(p) = p else { return Ok(()) };
-        let value = finish(&p.parts)?;
+        let value = finish(p.first, &p.more)?;
+        let key = p.key.into_owned();
         match p.target {
-            None => ini.defaults.push((p.key, value)),
-            Some(i) => ini.sections[i].entries.push((p.key, value)),
+            None => ini.defaults.push((key, value)),
+            Some(i) => ini.sections[i].entries.push((key, value)),
         }
         Ok(())
     };
-    for (i, raw) in split_lines(text).into_iter().enumerate() {
+    for (i, raw) in split_lines(text).enumerate() {
         let number = i + 1;
         match lexer.line(number, raw.text)? {
             Kind::Comment => {}
             Kind::Blank => {
                 if let Some(p) = &mut pending {
-                    p.parts.push((number, String::new()));
+                    p.more.push((number, ""));
                 }
             }
             Kind::Continuation(v) => {
-                if let Some(p) = &mut pending {
-                    p.parts.push((number, v.into_owned()));
+                if let (Some(p), Cow::Borrowed(v)) = (&mut pending, v) {
+                    p.more.push((number, v));
                 }
             }
             Kind::Header(name) => {
                 flush(&mut ini, pending.take())?;
+                let Cow::Borrowed(name) = name else {
+                    continue;
+                };
                 if name == DEFAULT_SECTION {
                     target = Some(None);
                 } else {
-                    let at = *index.entry(name.to_string()).or_insert_with(|| {
+                    let at = *index.entry(name).or_insert_with(|| {
                         ini.sections.push(Section {
                             name: name.to_string(),
                             entries: Vec::new(),
@@ -388,10 +471,14 @@ pub fn parse(text: &str) -> Result<Ini, SyntaxError> {
             Kind::Key(k, v) => {
                 flush(&mut ini, pending.take())?;
                 // The lexer refuses keys before the first header, so `None` is [DEFAULT].
+                let Cow::Borrowed(first) = v else {
+                    continue;
+                };
                 pending = Some(Pending {
                     target: target.flatten(),
-                    key: k.into_owned(),
-                    parts: vec![(number, v.into_owned())],
+                    key: k,
+                    first,
+                    more: Vec::new(),
                 });
             }
         }
@@ -418,15 +505,21 @@ fn is_line_break(c: char) -> bool {
 
 /// Joins a value's parts as configparser does (`\n`, trailing white space dropped), then reads
 /// a value that starts on the next line as botocore's nested block.
-fn finish(parts: &[(usize, String)]) -> Result<Value, SyntaxError> {
-    let joined: Vec<&str> = parts.iter().map(|(_, p)| p.as_str()).collect();
-    let joined = joined.join("\n");
+fn finish(first: &str, more: &[(usize, &str)]) -> Result<Value, SyntaxError> {
+    if more.is_empty() {
+        return Ok(Value::Text(first.to_string()));
+    }
+    let mut joined = first.to_string();
+    for (_, part) in more {
+        joined.push('\n');
+        joined.push_str(part);
+    }
     let value = joined.trim_end_matches(is_space);
     if !value.starts_with('\n') {
         return Ok(Value::Text(value.to_string()));
     }
     let mut nested: Vec<(String, String)> = Vec::new();
-    for (number, part) in &parts[1..] {
+    for (number, part) in more {
         for line in part.split(is_line_break) {
             let line = strip(line);
             if line.is_empty() {
@@ -484,6 +577,16 @@ pub fn identify(header: &str) -> Option<(SectionKind, String)> {
     } else {
         return None;
     };
+    // Without quotes or escapes, shlex's words are the runs between its white space.
+    if !header.contains(['\'', '"', '\\']) {
+        let mut words = header
+            .split([' ', '\t', '\r', '\n'])
+            .filter(|w| !w.is_empty());
+        return match (words.next(), words.next(), words.next()) {
+            (Some(_), Some(name), None) => Some((kind, name.to_string())),
+            _ => None,
+        };
+    }
     match shlex_split(header).as_deref() {
         Some([_, name]) => Some((kind, name.clone())),
         _ => None,
@@ -615,10 +718,10 @@ mod tests {
 
     #[test]
     fn lines_end_at_lf_crlf_and_lone_cr() {
-        let l = split_lines("a\r\nb\rc\nd");
+        let l: Vec<_> = split_lines("a\r\nb\rc\nd").collect();
         let texts: Vec<_> = l.iter().map(|r| (r.text, r.end)).collect();
         assert_eq!(texts, [("a", "\r\n"), ("b", "\r"), ("c", "\n"), ("d", "")]);
-        assert!(split_lines("").is_empty());
+        assert!(split_lines("").next().is_none());
     }
 
     #[test]
@@ -661,6 +764,19 @@ mod tests {
                 ("Addr".into(), "x=y".into())
             ])
         );
+    }
+
+    #[test]
+    fn a_section_of_many_keys_is_checked_for_duplicates_in_linear_time() {
+        let mut text = "[p]\n".to_string();
+        for i in 0..5000 {
+            text.push_str(&format!("k{i} = v\n"));
+        }
+        assert_eq!(parse(&text).unwrap().sections[0].entries.len(), 5000);
+        text.push_str("K17 = again\n");
+        assert_eq!(err(&text).line, 5002);
+        let text = "[p]\na = 1\nA = 2\n";
+        assert_eq!(err(text).line, 3);
     }
 
     #[test]

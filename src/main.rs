@@ -1,8 +1,14 @@
 //! `ssoenv`: parse, run, write stdout once on success, map errors to exit codes.
-//! Data flows one way: config → session/token → credentials → changes → shell text.
+//! Data flows one way: config → login/token → credentials → changes → shell text.
+//!
+//! The process starts at a C `main` of its own rather than std's runtime: a warm export is
+//! a millisecond, and std's start-up (reading `/proc/self/maps` to place a stack guard,
+//! installing signal handlers on an alternate stack) was a fifth of it. What of that start-up
+//! matters here is done in [`start`]: the standard descriptors are made sure to be open, and
+//! SIGPIPE is ignored so a closed pipe is an error to handle, not a kill.
+#![cfg_attr(not(test), no_main)]
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use clap::Parser;
 
@@ -85,7 +91,54 @@ fn subcommand_typo(e: error::Error) -> error::Error {
     }
 }
 
-fn main() -> ExitCode {
+/// The process's entry point (see the module doc).
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub extern "C" fn main(
+    _argc: std::ffi::c_int,
+    _argv: *const *const std::ffi::c_char,
+) -> std::ffi::c_int {
+    start();
+    // std reads the arguments and environment itself (glibc hands them to it at load).
+    i32::from(run_main())
+}
+
+/// Under `cargo test` std's runtime starts the harness; this keeps the same code reachable.
+#[cfg(test)]
+fn main() {
+    start();
+    std::process::exit(i32::from(run_main()));
+}
+
+/// As std's runtime would: descriptors 0, 1 and 2 open (on `/dev/null` if they were closed,
+/// so no file ssoenv opens can become its stdout), and SIGPIPE ignored.
+#[cfg(unix)]
+fn start() {
+    let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    });
+    // SAFETY: `fds` is a valid array of three pollfd for the duration of the call; `open` gets
+    // a NUL-terminated path; `signal` changes only this process's disposition of SIGPIPE.
+    unsafe {
+        if libc::poll(fds.as_mut_ptr(), 3, 0) != -1 {
+            for p in &fds {
+                if p.revents & libc::POLLNVAL != 0
+                    && libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) == -1
+                {
+                    libc::abort();
+                }
+            }
+        }
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
+#[cfg(not(unix))]
+fn start() {}
+
+fn run_main() -> u8 {
     let cli = cli::Cli::parse();
     if cli.debug || std::env::var_os("SSOENV_DEBUG").is_some_and(|v| !v.is_empty() && v != "0") {
         messages::set_debug(true);
@@ -98,19 +151,19 @@ fn main() -> ExitCode {
                 .write_all(out.as_bytes())
                 .and_then(|()| stdout.flush())
             {
-                Ok(()) => ExitCode::from(error::exit::OK),
+                Ok(()) => error::exit::OK,
                 // A closed pipe (`ssoenv list | head -1`) is not an error.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => error::exit::OK,
                 Err(e) => {
                     eprintln!("ssoenv: cannot write to stdout: {e}");
-                    ExitCode::from(error::exit::ERROR)
+                    error::exit::ERROR
                 }
             }
         }
         Err(e) => {
             // One line, with any control character from a file or a server made visible.
             eprintln!("ssoenv: {}", messages::visible(&e.to_string()));
-            ExitCode::from(e.exit_code())
+            e.exit_code()
         }
     }
 }
