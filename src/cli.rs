@@ -181,6 +181,92 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
+/// The subcommands' names (and `help`): a first word that is one of these is no profile.
+/// A unit test keeps the list equal to clap's.
+const SUBCOMMANDS: &[&str] = &[
+    "export",
+    "list",
+    "login",
+    "logout",
+    "status",
+    "accounts",
+    "roles",
+    "configure",
+    "doctor",
+    "hook",
+    "allow",
+    "deny",
+    "completions",
+    "use",
+    "clear",
+    "help",
+];
+
+/// The command lines a shell runs at every renewal and that users type most — `ssoenv dev`,
+/// `ssoenv export --auto --shell zsh dev`, `--from-dir DIR` — read without building clap's
+/// whole command tree (a fifth of a warm export). Anything else, and anything doubtful, is
+/// `None`: clap reads it, and says what is wrong. A unit test checks that both agree.
+pub fn fast_export(args: &[std::ffi::OsString]) -> Option<(ExportArgs, bool)> {
+    let mut words = args
+        .iter()
+        .map(|a| a.to_str())
+        .collect::<Option<Vec<&str>>>()?;
+    let explicit = words.first() == Some(&"export");
+    if explicit {
+        words.remove(0);
+    }
+    let mut out = ExportArgs {
+        profile: None,
+        shell: Shell::Sh,
+        unset: false,
+        auto: false,
+        from_dir: None,
+    };
+    let (mut debug, mut shell_given) = (false, false);
+    let mut it = words.into_iter();
+    while let Some(w) = it.next() {
+        let (flag, inline) = match w.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v)),
+            _ => (w, None),
+        };
+        match flag {
+            "--auto" if inline.is_none() && !out.auto => out.auto = true,
+            "--debug" if inline.is_none() && !debug => debug = true,
+            "--shell" | "-s" if !shell_given => {
+                let v = match inline {
+                    Some(v) => v,
+                    None if flag == "-s" || flag == "--shell" => it.next()?,
+                    None => return None,
+                };
+                out.shell = <Shell as clap::ValueEnum>::from_str(v, false).ok()?;
+                shell_given = true;
+            }
+            "--from-dir" if out.from_dir.is_none() => {
+                let v = match inline {
+                    Some(v) => v,
+                    None => it.next()?,
+                };
+                if v.is_empty() || v.starts_with('-') {
+                    return None;
+                }
+                out.from_dir = Some(v.into());
+            }
+            _ if !w.starts_with('-')
+                && out.profile.is_none()
+                && (explicit || !SUBCOMMANDS.contains(&w)) =>
+            {
+                out.profile = Some(w.to_string());
+            }
+            _ => return None,
+        }
+    }
+    // `--from-dir` with a profile is clap's to refuse.
+    if out.from_dir.is_some() && out.profile.is_some() {
+        return None;
+    }
+    Some((out, debug))
+}
+
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// The profile (default: $AWS_PROFILE, else `default`).
@@ -353,4 +439,77 @@ pub struct PopulateArgs {
     /// Print the change as a diff instead of writing it.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    #[test]
+    fn the_subcommand_list_is_claps() {
+        let mut names: Vec<String> = Cli::command()
+            .get_subcommands()
+            .flat_map(|c| {
+                std::iter::once(c.get_name().to_string())
+                    .chain(c.get_all_aliases().map(str::to_string))
+            })
+            .collect();
+        names.push("help".into());
+        names.sort();
+        let mut ours: Vec<String> = SUBCOMMANDS.iter().map(|s| s.to_string()).collect();
+        ours.sort();
+        assert_eq!(ours, names);
+    }
+
+    #[test]
+    fn the_fast_path_reads_what_clap_reads_or_leaves_it_to_clap() {
+        let cases: &[&[&str]] = &[
+            &["dev"],
+            &[],
+            &["export"],
+            &["export", "dev"],
+            &["export", "list"],
+            &["export", "--auto", "--shell", "zsh", "dev"],
+            &["--shell=fish", "dev"],
+            &["-s", "pwsh", "dev"],
+            &["dev", "--debug"],
+            &["export", "--auto", "--from-dir", "/tmp/x"],
+            &["export", "--from-dir=/tmp/x", "--shell", "nu"],
+            &["--shell", "powershell", "it's"],
+            &["list"],
+            &["dev", "prod"],
+            &["--shell", "nope", "dev"],
+            &["--from-dir", "/d", "dev"],
+            &["--auto", "--auto", "dev"],
+            &["--unset"],
+            &["-x"],
+            &["--shell"],
+            &["export", "--", "dev"],
+            &["--help"],
+        ];
+        for case in cases {
+            let os: Vec<std::ffi::OsString> = case.iter().map(Into::into).collect();
+            let Some((fast, debug)) = fast_export(&os) else {
+                continue;
+            };
+            let argv = std::iter::once("ssoenv").chain(case.iter().copied());
+            let clap = Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{case:?}: {e}"));
+            let clap_export = match clap.command {
+                None => clap.export,
+                Some(Command::Export(e)) => e,
+                Some(other) => panic!("{case:?}: clap reads {other:?}"),
+            };
+            assert_eq!(format!("{fast:?}"), format!("{clap_export:?}"), "{case:?}");
+            assert_eq!(debug, clap.debug, "{case:?}");
+        }
+        // The common ones do take the fast path.
+        for case in [
+            &["dev"][..],
+            &["export", "--auto", "--shell", "bash", "dev"],
+        ] {
+            let os: Vec<std::ffi::OsString> = case.iter().map(Into::into).collect();
+            assert!(fast_export(&os).is_some(), "{case:?}");
+        }
+    }
 }

@@ -139,7 +139,15 @@ fn start() {
 fn start() {}
 
 fn run_main() -> u8 {
-    let cli = cli::Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let cli = match cli::fast_export(&args) {
+        Some((export, debug)) => cli::Cli {
+            command: None,
+            export,
+            debug,
+        },
+        None => cli::Cli::parse(),
+    };
     if cli.debug || std::env::var_os("SSOENV_DEBUG").is_some_and(|v| !v.is_empty() && v != "0") {
         messages::set_debug(true);
     }
