@@ -254,6 +254,32 @@ pub fn load() -> Result<Config> {
     parse(text, path)
 }
 
+/// Reads the config file for one profile: every line is checked as by [`load`], but only
+/// the profile's sections, the sso-sessions and the services sections are built. A missing
+/// profile is looked up in the whole file, for its "did you mean".
+pub fn load_for(profile: &str) -> Result<Config> {
+    let path = config_path()?;
+    let Some(bytes) = files::read_bounded(&path, files::CONFIG_CAP)? else {
+        return Err(Error::ConfigMissing { path });
+    };
+    let text = utf8(&bytes, &path)?;
+    parse_for(text, path, profile)
+}
+
+/// [`parse`] for one profile (see [`load_for`]).
+pub fn parse_for(text: &str, path: PathBuf, profile: &str) -> Result<Config> {
+    let keep = |header: &str| {
+        ini::names(header, SectionKind::Profile, profile)
+            || ((header.starts_with("sso-session") || header.starts_with("services"))
+                && ini::identify(header).is_some())
+    };
+    let cfg = from_ini(ini::parse_only(text, keep), path.clone())?;
+    if cfg.profile(profile).is_none() {
+        return parse(text, path);
+    }
+    Ok(cfg)
+}
+
 /// The file's text, or an error naming the line of the first byte that is not UTF-8
 /// (botocore refuses such a file whole).
 pub fn utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str> {
@@ -272,7 +298,14 @@ pub fn utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str> {
 
 /// Parses config text into botocore's profiles, sso-sessions and services.
 pub fn parse(text: &str, path: PathBuf) -> Result<Config> {
-    let parsed = ini::parse(text).map_err(|e| Error::ConfigSyntax {
+    from_ini(ini::parse(text), path)
+}
+
+fn from_ini(
+    parsed: std::result::Result<ini::Ini, ini::SyntaxError>,
+    path: PathBuf,
+) -> Result<Config> {
+    let parsed = parsed.map_err(|e| Error::ConfigSyntax {
         path: path.clone(),
         line: e.line,
         message: e.message,
@@ -838,5 +871,22 @@ cli_legacy_plugin_path = /x
         let e = cfg("[profile a]\nsso_session = s\n[sso-session s]\nsso_start_url = https://x\nsso_region = us-east-1\n")
             .resolve("a").unwrap_err().to_string();
         assert!(e.contains("not an SSO profile"), "{e}");
+    }
+
+    #[test]
+    fn one_profile_read_alone_resolves_as_from_the_whole_file() {
+        let quirky = "[DEFAULT]\nregion = eu-west-1\n[profile 'my dev']\nsso_session = corp\nsso_account_id = 1\nsso_role_name = r\n[default]\nsso_start_url = https://x\nsso_region = us-east-1\nsso_account_id = 2\nsso_role_name = r\n[profile default]\nregion = b\n[profiles typo]\nsso_session = corp\nsso_account_id = 3\nsso_role_name = r\n[profile my dev]\nsso_account_id = 9\n[sso-session corp]\nsso_start_url = https://corp\nsso_region = eu-central-1\n";
+        for text in [REAL, quirky] {
+            let whole = cfg(text);
+            let names: Vec<String> = whole.profiles().map(|p| p.name.clone()).collect();
+            for name in names.iter().map(String::as_str).chain(["nope", "dev "]) {
+                let alone = parse_for(text, PathBuf::from("/cfg"), name).unwrap();
+                assert_eq!(
+                    format!("{:?}", alone.resolve(name)),
+                    format!("{:?}", whole.resolve(name)),
+                    "{name}"
+                );
+            }
+        }
     }
 }

@@ -420,6 +420,12 @@ struct Pending<'a> {
 
 /// Parses a file into sections and values, with every check botocore makes.
 pub fn parse(text: &str) -> Result<Ini, SyntaxError> {
+    parse_only(text, |_| true)
+}
+
+/// Like [`parse`], checking every line, but keeping only the sections `keep` accepts (by the
+/// name in their header): a command about one profile need not build ten thousand.
+pub fn parse_only(text: &str, keep: impl Fn(&str) -> bool) -> Result<Ini, SyntaxError> {
     let mut ini = Ini::default();
     let mut lexer = Lexer::new();
     // Where the open section's keys go: `None` for [DEFAULT], else an index in `sections`.
@@ -457,6 +463,8 @@ pub fn parse(text: &str) -> Result<Ini, SyntaxError> {
                 };
                 if name == DEFAULT_SECTION {
                     target = Some(None);
+                } else if !keep(name) {
+                    target = None;
                 } else {
                     let at = *index.entry(name).or_insert_with(|| {
                         ini.sections.push(Section {
@@ -470,12 +478,13 @@ pub fn parse(text: &str) -> Result<Ini, SyntaxError> {
             }
             Kind::Key(k, v) => {
                 flush(&mut ini, pending.take())?;
-                // The lexer refuses keys before the first header, so `None` is [DEFAULT].
-                let Cow::Borrowed(first) = v else {
+                // The lexer refuses keys before the first header, so `None` is a section not
+                // kept, and `Some(None)` [DEFAULT].
+                let (Cow::Borrowed(first), Some(target)) = (v, target) else {
                     continue;
                 };
                 pending = Some(Pending {
-                    target: target.flatten(),
+                    target,
                     key: k,
                     first,
                     more: Vec::new(),
@@ -591,6 +600,25 @@ pub fn identify(header: &str) -> Option<(SectionKind, String)> {
         Some([_, name]) => Some((kind, name.clone())),
         _ => None,
     }
+}
+
+/// Whether a header names this profile, sso-session or services section, as [`identify`]
+/// decides, without building the name.
+pub fn names(header: &str, kind: SectionKind, name: &str) -> bool {
+    if kind == SectionKind::Profile && header == "default" {
+        return name == "default";
+    }
+    if !header.starts_with(kind.word()) {
+        return false;
+    }
+    if !header.contains(['\'', '"', '\\']) {
+        let mut words = header
+            .split([' ', '\t', '\r', '\n'])
+            .filter(|w| !w.is_empty());
+        return matches!((words.next(), words.next(), words.next()), (Some(_), Some(n), None) if n == name)
+            && identify(header).is_some_and(|(k, _)| k == kind);
+    }
+    identify(header).is_some_and(|(k, n)| k == kind && n == name)
 }
 
 /// The header the AWS CLI writes for a section (`default`, `profile dev`,

@@ -39,7 +39,7 @@ pub fn run(args: &ExportArgs) -> Result<String> {
         crate::debug!("stamp: credentials of '{name}' are current; nothing to do");
         return Ok(String::new());
     }
-    let cfg = config::load()?;
+    let cfg = config::load_for(&name)?;
     let profile = match cfg.resolve(&name) {
         Err(Error::ProfileNotFound { .. })
             if args.from_dir.is_none()
