@@ -162,11 +162,12 @@ _ssoenv() {
   (( ${#values} )) || \builtin return 1
   \builtin compadd -l -d shown -a values
 }
-# compdef exists once compinit ran. A plugin loaded before compinit registers at the first
-# prompt after it: a precmd hook that keeps $? and removes itself once done.
+# compdef exists once compinit ran. A plugin loaded before compinit, in an interactive shell
+# (the only kind that completes), registers at the first prompt after it: a precmd hook that
+# keeps $? and removes itself once done.
 if (( ${+functions[compdef]} )); then
   \compdef _ssoenv ssoenv
-else
+elif [[ -o interactive ]]; then
   __ssoenv_compdef() {
     \builtin local s=$?
     if (( ${+functions[compdef]} )); then
