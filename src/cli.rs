@@ -219,6 +219,7 @@ const SUBCOMMANDS: &[&str] = &[
     "completions",
     "use",
     "clear",
+    "complete",
     "help",
 ];
 
