@@ -154,7 +154,7 @@ ssoenv() {
   esac
 }
 
-# Profile completion: begin (`ssoenv completions bash` carries these two functions too)
+# Completion: begin (`ssoenv completions bash` prints this part)
 # The words of a command line as typed so far, as the shell will read them, in the array
 # __ssoenv_w (the last one is the word under completion), and the quote still open at the
 # end (' or " or nothing) in __ssoenv_q. Quotes and backslashes are removed as the shell
@@ -215,34 +215,46 @@ __ssoenv_words() {
   return "$bad"
 }
 
-# COMPREPLY gets the profile names that start with the word being completed ($1: readline's
-# word, a completion function's $2), each written so that the completed command line holds
-# exactly that name as one word. Readline puts a reply in place of its word as it is, after
-# any quote opened just before that word, and closes that quote: a reply is the rest of the
-# name, quoted for what is open there. `ssoenv list` prints one name a line, and no name holds
-# a newline (the config lexer splits lines at \n and \r), so a line is a name. Names are data:
-# compared and quoted here, never expanded, globbed or evaluated (`compgen -W` would expand
-# them). Bytes, not characters (LC_ALL=C): COMP_POINT counts bytes.
-__ssoenv_complete_profiles() {
+# COMPREPLY gets what `ssoenv complete` offers for the word being completed ($1: readline's
+# word, a completion function's $2): subcommands, options and their values from the binary's
+# command tree, and names from the config at TAB time (profiles, sso-sessions, account ids).
+# Each is written so that the completed command line holds exactly that value as one word.
+# Readline puts a reply in place of its word as it is, after any quote opened just before
+# that word, and closes that quote: a reply is the rest of the value, quoted for what is open
+# there. `ssoenv complete` prints one `VALUE<TAB>HELP` a line, and no value holds a tab or a
+# line break, so a line is a value. Values are data: compared and quoted here, never
+# expanded, globbed or evaluated (`compgen -W` would expand them). Bytes, not characters
+# (LC_ALL=C): COMP_POINT counts bytes.
+__ssoenv_complete_words() {
   \builtin local LC_ALL=C
-  \builtin local line="${COMP_LINE:0:COMP_POINT}" word="${1-}" name rest want have open plain=1
-  \builtin local -a rests
+  \builtin local line="${COMP_LINE:0:COMP_POINT}" word="${1-}" name rest want have open common plain=1
+  \builtin local -a rests before
   rests=()
   [[ $line == *"$word" ]] || return 0
   __ssoenv_words "$line" || return 0
   want=${__ssoenv_w[${#__ssoenv_w[@]} - 1]}
+  # The words between `ssoenv` and the one under the cursor.
+  ((${#__ssoenv_w[@]} >= 2)) || return 0
+  before=("${__ssoenv_w[@]:1:${#__ssoenv_w[@]}-2}")
   __ssoenv_words "${line:0:${#line}-${#word}}" || return 0
   have=${__ssoenv_w[${#__ssoenv_w[@]} - 1]}
   open=$__ssoenv_q
-  # shellcheck disable=SC2312 # a failing `ssoenv list` offers no names, nothing more
+  # shellcheck disable=SC2312 # a failing `ssoenv complete` offers nothing, nothing more
   while IFS= \builtin read -r name; do
+    name=${name%%$'\t'*}
     [[ -n $name && $name == "$want"* ]] || continue
     rest=${name:${#have}}
     rests+=("$rest")
     [[ -n $rest && $rest != *[!A-Za-z0-9_./+,@%-]* ]] || plain=0
-  done <<<"$(\command ssoenv list 2>/dev/null)"
-  # Readline inserts the common start of several replies: outside quotes they are all quoted
-  # alike when one is, so that common start is itself well-formed ('…' with ' as '\'').
+  done <<<"$(\command ssoenv complete --current="$want" -- ${before[@]+"${before[@]}"} 2>/dev/null)"
+  # Readline inserts the common start of several replies: outside quotes, when the values
+  # have one, they are all quoted alike when one is, so that common start is itself
+  # well-formed ('…' with ' as '\''). Without one, only the values that need it are quoted:
+  # no lone ' is inserted.
+  common=${rests[0]-}
+  for name in ${rests[@]+"${rests[@]}"}; do
+    while [[ $name != "$common"* ]]; do common=${common%?}; done
+  done
   for name in ${rests[@]+"${rests[@]}"}; do
     case $open in
     "'") name=${name//\'/\'\\\'\'} ;;
@@ -257,37 +269,23 @@ __ssoenv_complete_profiles() {
         name=${name//\`/\\\`}
       fi
       ;;
-    *) ((plain)) || name="'${name//\'/\'\\\'\'}'" ;;
+    *)
+      if ((!plain)) && [[ -n $common || -z $name || $name == *[!A-Za-z0-9_./+,@%-]* ]]; then
+        name="'${name//\'/\'\\\'\'}'"
+      fi
+      ;;
     esac
     COMPREPLY+=("$name")
   done
 }
-# Profile completion: end
 
-# Subcommands and profile names complete first; profile names after `use` and the commands
-# that take a profile.
 __ssoenv_complete() {
-  \builtin local LC_ALL=C
-  \builtin local sub
   COMPREPLY=()
-  __ssoenv_words "${COMP_LINE:0:COMP_POINT}" || :
-  case ${#__ssoenv_w[@]} in
-  2)
-    for sub in use clear export list login logout status hook allow deny completions; do
-      [[ $sub == "${__ssoenv_w[1]}"* ]] && COMPREPLY+=("$sub")
-    done
-    __ssoenv_complete_profiles "${2-}"
-    ;;
-  3)
-    case ${__ssoenv_w[1]} in
-    use | export | login | status) __ssoenv_complete_profiles "${2-}" ;;
-    *) ;;
-    esac
-    ;;
-  *) ;;
-  esac
+  __ssoenv_complete_words "${2-}"
 }
-\builtin complete -F __ssoenv_complete ssoenv
+# Nothing offered (`ssoenv allow DIR`): file names, as readline would.
+\builtin complete -F __ssoenv_complete -o bashdefault -o default ssoenv
+# Completion: end
 
 # Install the prompt hook once, first, so it sees the user's $? and hands it on. Bash 5.1
 # also accepts PROMPT_COMMAND as an array.

@@ -92,35 +92,33 @@ def --env __ssoenv_cd [] {
     }
 }
 
-# Profile names, for completion. `ssoenv list` prints one name a line, and no name holds a
-# newline (the config lexer splits lines at \n and \r). A name is data: offered as a plain
-# word only when it is one, else as a "..." string (escaping \ and "; nothing in it is
-# interpolated), so that the completed line holds exactly that name as one argument.
-def __ssoenv_profiles [] {
-    let list = try { (^ssoenv list | complete).stdout } catch { '' }
-    $list | lines | where {|n| $n != '' } | each {|n|
-        if ($n =~ '^[A-Za-z_][A-Za-z0-9_.-]*$') and not ($n in [true false null]) {
-            $n
-        } else {
-            '"' + ($n | str replace -a '\' '\\' | str replace -a '"' '\"') + '"'
-        }
-    }
-}
-
-# Completion of `ssoenv`: subcommands and profiles first, profiles after the subcommands that
-# take one, nushell's own (files) elsewhere. The words before the cursor are counted at spaces:
-# only a profile name could hold a quoted space, and nothing after one completes.
+# Completion: begin (`ssoenv completions nu` prints this part)
+# What `ssoenv complete` offers where the cursor is: subcommands, options and their values
+# from the binary's command tree, and names from the config at TAB time (profiles,
+# sso-sessions, account ids), one `VALUE<TAB>HELP` a line; no value holds a tab or a line
+# break. The words before the cursor are counted at spaces: only a name could hold a quoted
+# space. A value is data: offered as a plain word (or option) only when it is one, else as a
+# "..." string (escaping \ and "; nothing in it is interpolated), so that the completed line
+# holds exactly that value as one argument (a plain word such as 123 stays a string: the
+# command is --wrapped). Nushell completes a word that starts with `-` from the command's
+# signature, without asking this completer: options do not complete here.
 def __ssoenv_complete [context: string] {
-    let words = ($context | split row -r '\s+')
-    let n = ($words | length)
-    if $n == 2 {
-        [use clear export list login logout status hook allow deny completions] | append (__ssoenv_profiles)
-    } else if $n == 3 and ($words | get 1) in [use export login status] {
-        __ssoenv_profiles
-    } else {
-        null
+    let words = ($context | split row -r '\s+' | skip 1 | each {|w| $w | str trim -c '"' | str trim -c "'" })
+    let current = ($words | last)
+    let before = ($words | drop 1)
+    let out = try { (^ssoenv complete $"--current=($current)" -- ...$before | complete).stdout } catch { '' }
+    $out | lines | where {|l| $l != '' } | each {|l|
+        let f = ($l | split row -n 2 (char tab))
+        let v = ($f | first)
+        let value = if ($v =~ '^(--?)?[A-Za-z0-9_][A-Za-z0-9_.-]*$') and not ($v in [true false null]) {
+            $v
+        } else {
+            '"' + ($v | str replace -a '\' '\\' | str replace -a '"' '\"') + '"'
+        }
+        {value: $value, description: ($f | get 1? | default '')}
     }
 }
+# Completion: end
 
 # `ssoenv use PROFILE`, `ssoenv clear`, or any other subcommand of the binary.
 def --env --wrapped ssoenv [...args: string@__ssoenv_complete] {

@@ -140,23 +140,46 @@ ssoenv() {
   esac
 }
 
-# Profile names complete after `use` and the commands that take a profile. `ssoenv list`
-# prints one name a line, and no name holds a newline (the config lexer splits lines at \n
-# and \r). compadd quotes each name for the command line; none is ever evaluated.
-__ssoenv_complete() {
+# Completion: begin (`ssoenv completions zsh` prints this part)
+# What `ssoenv complete` offers where the cursor is: subcommands, options and their values
+# from the binary's command tree, and names from the config at TAB time (profiles,
+# sso-sessions, account ids), one `VALUE<TAB>HELP` a line; no value holds a tab or a line
+# break. The words go to it unquoted: ${(Q)…} removes quotes and expands nothing. compadd
+# quotes each value for the command line; none is ever evaluated (nor split at `:`, as
+# _describe would).
+_ssoenv() {
   \builtin emulate -L zsh
-  \builtin local -a profiles
-  profiles=(${(f)"$(\command ssoenv list 2>/dev/null)"})
-  if (( CURRENT == 2 )); then
-    \builtin compadd -- use clear export list login logout status hook allow deny completions
-    \builtin compadd -a profiles
-  elif (( CURRENT == 3 )) && [[ ${words[2]} == (use|export|login|status) ]]; then
-    \builtin compadd -a profiles
-  fi
+  \builtin local line
+  \builtin local -a values shown
+  for line in ${(f)"$(\command ssoenv complete --current=${(Q)PREFIX} -- "${(@Q)words[2,CURRENT-1]}" 2>/dev/null)"}; do
+    values+=("${line%%$'\t'*}")
+    if [[ $line == *$'\t'?* ]]; then
+      shown+=("${line%%$'\t'*}  -- ${line#*$'\t'}")
+    else
+      shown+=("${line%%$'\t'*}")
+    fi
+  done
+  (( ${#values} )) || \builtin return 1
+  \builtin compadd -l -d shown -a values
 }
+# compdef exists once compinit ran. A plugin loaded before compinit, in an interactive shell
+# (the only kind that completes), registers at the first prompt after it: a precmd hook that
+# keeps $? and removes itself once done.
 if (( ${+functions[compdef]} )); then
-  \compdef __ssoenv_complete ssoenv
+  \compdef _ssoenv ssoenv
+elif [[ -o interactive ]]; then
+  __ssoenv_compdef() {
+    \builtin local s=$?
+    if (( ${+functions[compdef]} )); then
+      \compdef _ssoenv ssoenv
+      \add-zsh-hook -d precmd __ssoenv_compdef
+    fi
+    \builtin return s
+  }
+  \builtin autoload -Uz add-zsh-hook
+  \add-zsh-hook precmd __ssoenv_compdef
 fi
+# Completion: end
 
 # add-zsh-hook adds each function once, however often this file is sourced; precmd hooks
 # keep the user's $? for the prompt.

@@ -75,7 +75,11 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Export a profile into this shell and keep it fresh (needs the shell plugin: `ssoenv hook`).
     Use {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "PROFILE"
+        )]
         rest: Vec<String>,
     },
     /// Remove what ssoenv exported into this shell (needs the shell plugin: `ssoenv hook`).
@@ -83,6 +87,10 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         rest: Vec<String>,
     },
+    /// For the completion scripts: what may go where the cursor is, one `VALUE<TAB>HELP` a
+    /// line, from this command tree and the config (offline).
+    #[command(hide = true)]
+    Complete(CompleteArgs),
 }
 
 const HOOK_HELP: &str = "\
@@ -129,6 +137,18 @@ pub enum CompletionShell {
     Fish,
     #[value(alias = "powershell")]
     Pwsh,
+    Nu,
+}
+
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// The word under the cursor, as typed so far, unquoted.
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
+    pub current: String,
+
+    /// The words between `ssoenv` and the cursor, unquoted.
+    #[arg(last = true)]
+    pub words: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -199,6 +219,7 @@ const SUBCOMMANDS: &[&str] = &[
     "completions",
     "use",
     "clear",
+    "complete",
     "help",
 ];
 

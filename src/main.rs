@@ -39,7 +39,12 @@ mod trust;
 fn run(cli: cli::Cli) -> error::Result<String> {
     if !matches!(
         cli.command,
-        Some(cli::Command::Hook(_) | cli::Command::Completions(_) | cli::Command::Doctor)
+        Some(
+            cli::Command::Hook(_)
+                | cli::Command::Completions(_)
+                | cli::Command::Complete(_)
+                | cli::Command::Doctor
+        )
     ) {
         // Settings are checked once, up front: a typo is an error, not a silent default.
         stamp::checked_margin()?;
@@ -62,6 +67,7 @@ fn run(cli: cli::Cli) -> error::Result<String> {
         Some(cli::Command::Completions(args)) => cmd::completions::run(args.shell),
         Some(cli::Command::Use { .. }) => cmd::hook::not_loaded("use"),
         Some(cli::Command::Clear { .. }) => cmd::hook::not_loaded("clear"),
+        Some(cli::Command::Complete(args)) => cmd::completions::candidates(&args),
     }
 }
 

@@ -1097,56 +1097,6 @@ fn install_sh_installs_appends_rc_lines_once_and_uninstalls() {
 }
 
 #[test]
-fn completion_scripts_offer_profile_names_from_the_config_at_tab_time() {
-    let s = Sandbox::new();
-    let dir = s.dir.path().join("completions");
-    std::fs::create_dir_all(&dir).unwrap();
-    for sh in ["bash", "zsh", "fish", "pwsh"] {
-        std::fs::write(dir.join(sh), s.run(&["completions", sh]).ok()).unwrap();
-    }
-    // bash: the completion function fills COMPREPLY from `ssoenv list`.
-    let script = format!(
-        r#"source {}; COMP_WORDS=(ssoenv export ad); COMP_CWORD=2; COMP_LINE="ssoenv export ad"; COMP_POINT=${{#COMP_LINE}}; _ssoenv_profiles ssoenv ad export; printf '%s\n' "${{COMPREPLY[@]}}""#,
-        dir.join("bash").display()
-    );
-    let r = strict(&s, "bash", &script);
-    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("admin\n", ""));
-    // A profile added later completes without reloading anything.
-    std::fs::write(
-        s.config_path(),
-        format!("{CONFIG}\n[profile adhoc]\nregion = eu-west-1\n"),
-    )
-    .unwrap();
-    let r = strict(&s, "bash", &script);
-    assert_eq!(r.stdout, "admin\nadhoc\n");
-    // fish: `complete -C` asks the real completion machinery.
-    let r = strict(
-        &s,
-        "fish",
-        &format!(
-            "source {}; complete -C 'ssoenv login le'",
-            dir.join("fish").display()
-        ),
-    );
-    assert!(
-        r.stdout.lines().any(|l| l.starts_with("legacy")),
-        "{}{}",
-        r.stdout,
-        r.stderr
-    );
-    // zsh: the script parses and asks for profile names where clap puts a PROFILE.
-    clean("zsh", &["-n", dir.join("zsh").to_str().unwrap()]);
-    let zsh = std::fs::read_to_string(dir.join("zsh")).unwrap();
-    assert!(zsh.matches(":_ssoenv_profile_names'").count() >= 3, "{zsh}");
-    let pwsh = std::fs::read_to_string(dir.join("pwsh")).unwrap();
-    assert!(pwsh.contains("Register-ArgumentCompleter -Native -CommandName 'ssoenv'"));
-    balanced(
-        "completions pwsh",
-        &pwsh.replace("\"$wordToComplete*\"", "'x'"),
-    );
-}
-
-#[test]
 fn direnv_alone_renews_short_lived_credentials_before_they_expire() {
     let it = Interactive::new(Duration::from_secs(8));
     let (env, proj) = direnv_setup(&it);

@@ -141,18 +141,31 @@ function ssoenv {
     }
 }
 
-# Profile names complete after `use` and the commands that take a profile.
-# `ssoenv list` prints one name a line, and no name holds a newline (the config lexer splits
-# lines at \n and \r). A name is data: compared as text (a wildcard match would read [ * ?
-# in it), and inserted as a verbatim string unless it is a plain word, with ' and the
-# curly quotes PowerShell also reads as ' doubled (about_Quoting_Rules), so that the completed
-# line holds exactly that name as one argument.
+# Completion: begin (`ssoenv completions pwsh` prints this part)
+# What `ssoenv complete` offers where the cursor is: subcommands, options and their values
+# from the binary's command tree, and names from the config at TAB time (profiles,
+# sso-sessions, account ids), one `VALUE<TAB>HELP` a line; no value holds a tab or a line
+# break. The words before the cursor go to it as PowerShell reads them (a quoted word's value,
+# never expanded). A value is data: compared as text (a wildcard match would read [ * ? in
+# it), and inserted as a verbatim string unless it is a plain word (or option), with ' and
+# the curly quotes PowerShell also reads as ' doubled (about_Quoting_Rules), so that the
+# completed line holds exactly that value as one argument.
 Register-ArgumentCompleter -Native -CommandName 'ssoenv' -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
-    $words = @($commandAst.CommandElements | ForEach-Object { $_.ToString() })
-    # The word under the cursor is an element only once it holds something.
-    $position = $words.Count
-    if ($wordToComplete) { $position -= 1 }
+    $exe = Get-Command -Name 'ssoenv' -CommandType Application -ErrorAction SilentlyContinue |
+        Select-Object -First 1 -ExpandProperty Source
+    if (-not $exe) { return }
+    $before = @()
+    foreach ($element in @($commandAst.CommandElements | Select-Object -Skip 1)) {
+        # The word under the cursor ends at the cursor; what follows it is not read.
+        if ($element.Extent.EndOffset -ge $cursorPosition) { break }
+        if ($element -is [System.Management.Automation.Language.StringConstantExpressionAst]) {
+            $before += $element.Value
+        }
+        else {
+            $before += $element.Extent.Text
+        }
+    }
     # What the word says so far, read as PowerShell reads a verbatim string: a pair of quote
     # characters is one, a lone one ends it. A "..." string is taken as it stands (it is
     # never expanded here).
@@ -171,22 +184,19 @@ Register-ArgumentCompleter -Native -CommandName 'ssoenv' -ScriptBlock {
     elseif ($typed.StartsWith([string][char]34)) {
         $typed = $typed.Substring(1).TrimEnd([char]34)
     }
-    $candidates = @()
-    if ($position -eq 1) {
-        $candidates = @('use', 'clear', 'export', 'list', 'login', 'logout', 'status', 'hook', 'allow', 'deny', 'completions')
-    }
-    if ($position -eq 1 -or ($position -eq 2 -and $words[1] -in @('use', 'export', 'login', 'status'))) {
-        $candidates += @(& $script:SsoenvExe 'list' 2>$null)
-    }
-    foreach ($name in $candidates) {
+    $lines = @(& $exe 'complete' ('--current=' + $typed) '--' @before 2>$null)
+    foreach ($line in $lines) {
+        $name, $help = ([string] $line).Split([char]9, 2)
         if (-not $name -or -not $name.StartsWith($typed, [System.StringComparison]::OrdinalIgnoreCase)) { continue }
+        if (-not $help) { $help = $name }
         $completion = $name
-        if ($name -cnotmatch '^[A-Za-z0-9_][A-Za-z0-9_.-]*$') {
+        if ($name -cnotmatch '^(--?)?[A-Za-z0-9_][A-Za-z0-9_.-]*$') {
             $completion = [string][char]39 + ($name -replace ('([' + $quotes + '])'), '$1$1') + [char]39
         }
-        [System.Management.Automation.CompletionResult]::new($completion, $name, 'ParameterValue', $name)
+        [System.Management.Automation.CompletionResult]::new($completion, $name, 'ParameterValue', $help)
     }
 }
+# Completion: end
 
 # The prompt hook, installed once: it wraps the prompt the user had and keeps $? and
 # $LASTEXITCODE for it.

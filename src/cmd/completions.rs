@@ -1,162 +1,439 @@
-//! `ssoenv completions SHELL`: clap_complete's script for subcommands and flags, plus the
-//! profile names, which change with the config: they come from `ssoenv list` at TAB time.
+//! Completion from one source. `ssoenv completions SHELL` prints the completion part of the
+//! shell's plugin (the lines between its `# Completion: begin` and `# Completion: end`
+//! markers; fish's is the whole completions file), so the plugins and the standalone scripts
+//! are one text. Those scripts know nothing about ssoenv's commands: they split the command
+//! line into words, ask the hidden `ssoenv complete` what may go where the cursor is, and
+//! insert each answer quoted for their shell.
+//!
+//! `ssoenv complete` walks clap's command tree (`Cli::command()`) along the words before the
+//! cursor, as clap would parse them, and offers: subcommands and options (visible ones), the
+//! possible values of an option or argument, and at TAB time from the config, offline:
+//! profile names where a profile goes, sso-session names where `--sso-session` goes, and
+//! account ids where an account goes. One `VALUE<TAB>HELP` a line; a value that cannot be one
+//! line (tab, line break or other control character) is left out. Names are data to the
+//! scripts: nothing they read here is ever evaluated.
 
-use clap::CommandFactory;
-use clap_complete::{Shell as Target, generate};
+use clap::{Arg, Command, CommandFactory};
 
-use crate::cli::{Cli, CompletionShell};
+use crate::cli::{Cli, CompleteArgs, CompletionShell};
+use crate::config::{self, Config};
 use crate::error::Result;
 
-/// The plugin's profile completion (`__ssoenv_words`, `__ssoenv_complete_profiles`), so that
-/// the quoting of names for bash is written once: the lines between these markers.
-const BASH_PLUGIN: &str = include_str!("../../shell/ssoenv.bash");
-const BASH_BEGIN: &str = "# Profile completion: begin";
-const BASH_END: &str = "# Profile completion: end\n";
+const BASH: &str = include_str!("../../shell/ssoenv.bash");
+const ZSH: &str = include_str!("../../shell/ssoenv.zsh");
+const FISH: &str = include_str!("../../shell/fish/completions/ssoenv.fish");
+const PWSH: &str = include_str!("../../shell/pwsh/ssoenv.psm1");
+const NU: &str = include_str!("../../shell/ssoenv.nu");
 
-const BASH_PROFILES: &str = r#"
-# Profile names, from the config at TAB time: data, compared and quoted, never evaluated.
-_ssoenv_profiles() {
-    local LC_ALL=C
-    __ssoenv_words "${COMP_LINE:0:COMP_POINT}" || :
-    local at=${#__ssoenv_w[@]}:${__ssoenv_w[1]-}
-    case $at in
-    2:* | 3:export | 3:login | 3:status | 3:use)
-        if [[ ${__ssoenv_w[${#__ssoenv_w[@]} - 1]} != -* ]]; then
-            COMPREPLY=()
-            [[ $at == 2:* ]] && _ssoenv "$@"
-            __ssoenv_complete_profiles "$2"
-            return 0
-        fi
-        ;;
-    esac
-    _ssoenv "$@"
-}
-complete -F _ssoenv_profiles -o bashdefault -o default ssoenv
+const BEGIN: &str = "# Completion: begin";
+const END: &str = "# Completion: end\n";
+
+/// With `#compdef`, the script also works as an autoloaded `_ssoenv` in `$fpath`: its first
+/// call defines the function, then completes.
+const ZSH_AUTOLOAD: &str = r#"if [[ ${funcstack[1]-} == _ssoenv ]]; then
+  _ssoenv "$@"
+fi
 "#;
 
-const FISH_PROFILES: &str = r#"
-# Profile names, from the config at TAB time.
-complete -c ssoenv -n "__fish_use_subcommand; or __fish_seen_subcommand_from export login status use" -f -a "(command ssoenv list 2>/dev/null)" -d profile
-"#;
+/// Without the plugin's `ssoenv` command, nushell learns the completer from a signature of the
+/// external command.
+const NU_EXTERN: &str = "export extern ssoenv [...args: string@__ssoenv_complete]\n";
 
-const ZSH_PROFILES: &str = r#"
-# Profile names, from the config at TAB time. `ssoenv list` prints one name a line, and no
-# name holds a newline (the config lexer splits lines at \n and \r). compadd quotes each name
-# for the command line; none is ever evaluated (nor split at `:`, as _describe would).
-_ssoenv_profile_names() {
-    emulate -L zsh
-    local -a profiles expl
-    profiles=(${(f)"$(command ssoenv list 2>/dev/null)"})
-    _wanted profiles expl profile compadd -a profiles
-}
-"#;
-
-const PWSH_PROFILES: &str = r#"
-# Profile names, from the config at TAB time.
-# `ssoenv list` prints one name a line, and no name holds a newline (the config lexer splits
-# lines at \n and \r). A name is data: compared as text (a wildcard match would read [ * ?
-# in it), and inserted as a verbatim string unless it is a plain word, with ' and the
-# curly quotes PowerShell also reads as ' doubled (about_Quoting_Rules), so that the completed
-# line holds exactly that name as one argument.
-Register-ArgumentCompleter -Native -CommandName 'ssoenv' -ScriptBlock {
-    param($wordToComplete, $commandAst, $cursorPosition)
-    $words = @($commandAst.CommandElements | ForEach-Object { $_.ToString() })
-    # The word under the cursor is an element only once it holds something.
-    $position = $words.Count
-    if ($wordToComplete) { $position -= 1 }
-    # What the word says so far, read as PowerShell reads a verbatim string: a pair of quote
-    # characters is one, a lone one ends it. A "..." string is taken as it stands (it is
-    # never expanded here).
-    $quotes = [string][char]39 + [char]0x2018 + [char]0x2019 + [char]0x201A + [char]0x201B
-    $typed = [string] $wordToComplete
-    if ($typed.Length -gt 0 -and $quotes.IndexOf($typed[0]) -ge 0) {
-        $text = [System.Text.StringBuilder]::new()
-        for ($i = 1; $i -lt $typed.Length; $i++) {
-            if ($quotes.IndexOf($typed[$i]) -ge 0) {
-                if ($i + 1 -lt $typed.Length -and $quotes.IndexOf($typed[$i + 1]) -ge 0) { $i++ } else { break }
-            }
-            $null = $text.Append($typed[$i])
-        }
-        $typed = $text.ToString()
-    }
-    elseif ($typed.StartsWith([string][char]34)) {
-        $typed = $typed.Substring(1).TrimEnd([char]34)
-    }
-    $candidates = @()
-    if ($position -eq 1 -or ($position -eq 2 -and @('export', 'login', 'status', 'use') -contains $words[1])) {
-        $candidates = @(& ssoenv list 2>$null)
-    }
-    foreach ($name in $candidates) {
-        if (-not $name -or -not $name.StartsWith($typed, [System.StringComparison]::OrdinalIgnoreCase)) { continue }
-        $completion = $name
-        if ($name -cnotmatch '^[A-Za-z0-9_][A-Za-z0-9_.-]*$') {
-            $completion = [string][char]39 + ($name -replace ('([' + $quotes + '])'), '$1$1') + [char]39
-        }
-        [System.Management.Automation.CompletionResult]::new($completion, $name, 'ParameterValue', $name)
-    }
-}
-"#;
-
-/// The plugin's profile completion functions, from its marker lines (a unit test checks they
-/// are there).
-fn bash_profile_completion() -> &'static str {
-    let start = BASH_PLUGIN.find(BASH_BEGIN).unwrap_or(BASH_PLUGIN.len());
-    let end = BASH_PLUGIN[start..]
-        .find(BASH_END)
-        .map_or(start, |e| start + e + BASH_END.len());
-    &BASH_PLUGIN[start..end]
+/// A plugin's completion part: the lines from its begin marker to its end marker (a unit test
+/// checks every plugin has them).
+fn block(plugin: &'static str) -> &'static str {
+    let start = plugin.find(BEGIN).unwrap_or(plugin.len());
+    let end = plugin[start..]
+        .find(END)
+        .map_or(start, |e| start + e + END.len());
+    &plugin[start..end]
 }
 
 pub fn run(shell: CompletionShell) -> Result<String> {
-    let target = match shell {
-        CompletionShell::Bash => Target::Bash,
-        CompletionShell::Zsh => Target::Zsh,
-        CompletionShell::Fish => Target::Fish,
-        CompletionShell::Pwsh => Target::PowerShell,
-    };
-    let mut buf = Vec::new();
-    generate(target, &mut Cli::command(), "ssoenv", &mut buf);
-    let mut script = String::from_utf8_lossy(&buf).into_owned();
-    match shell {
-        CompletionShell::Bash => {
-            script.push_str(bash_profile_completion());
-            script.push_str(BASH_PROFILES);
+    Ok(match shell {
+        CompletionShell::Bash => block(BASH).to_string(),
+        CompletionShell::Zsh => format!("#compdef ssoenv\n{}{ZSH_AUTOLOAD}", block(ZSH)),
+        CompletionShell::Fish => FISH.to_string(),
+        CompletionShell::Pwsh => block(PWSH).to_string(),
+        CompletionShell::Nu => format!("{}{NU_EXTERN}", block(NU)),
+    })
+}
+
+/// Dynamic values: names from the config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Names {
+    Profiles,
+    Sessions,
+    Accounts,
+}
+
+/// Which config names an argument takes, by its name in `cli.rs`: a positional PROFILE
+/// (`use` names its rest so), any `--sso-session`, and the account of `roles` and
+/// `configure --sso-account-id`.
+fn names_for(arg: &Arg) -> Option<Names> {
+    let id = arg.get_id().as_str();
+    let profile = arg
+        .get_value_names()
+        .is_some_and(|v| v.iter().any(|n| n == "PROFILE"));
+    match id {
+        "profile" | "rest" if arg.is_positional() && (id == "profile" || profile) => {
+            Some(Names::Profiles)
         }
-        CompletionShell::Fish => script.push_str(FISH_PROFILES),
-        CompletionShell::Zsh => {
-            // clap writes `'::profile -- …:_default'` for the PROFILE arguments.
-            script = script
-                .lines()
-                .map(|l| {
-                    if l.starts_with("'::profile -- ") {
-                        l.replace(":_default'", ":_ssoenv_profile_names'")
-                    } else {
-                        l.to_string()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            let at = script
-                .find("\nif [ \"$funcstack[1]\" = \"_ssoenv\" ]")
-                .unwrap_or(script.len());
-            script.insert_str(at, ZSH_PROFILES);
-        }
-        CompletionShell::Pwsh => script.push_str(PWSH_PROFILES),
+        "sso_session" => Some(Names::Sessions),
+        "account" | "sso_account_id" => Some(Names::Accounts),
+        _ => None,
     }
-    Ok(script)
+}
+
+/// Where the words before the cursor lead: the command they reached, an option that waits
+/// for its value, how many positionals were given, which options, and whether a subcommand
+/// may still come (clap takes one only before any argument of its parent).
+struct Place<'a> {
+    cmd: &'a Command,
+    pending: Option<&'a Arg>,
+    positionals: usize,
+    seen: Vec<&'a str>,
+    subcommand_ok: bool,
+    /// After `--`, or inside a trailing list (`use PROFILE ...`): only positionals.
+    only_positionals: bool,
+}
+
+impl<'a> Place<'a> {
+    fn new(cmd: &'a Command) -> Place<'a> {
+        Place {
+            cmd,
+            pending: None,
+            positionals: 0,
+            seen: Vec::new(),
+            subcommand_ok: cmd.has_subcommands(),
+            only_positionals: false,
+        }
+    }
+
+    /// The positional argument the next positional word is for.
+    fn positional(&self) -> Option<&'a Arg> {
+        let mut all: Vec<&Arg> = self.cmd.get_positionals().collect();
+        all.sort_by_key(|a| a.get_index().unwrap_or(usize::MAX));
+        all.get(self.positionals).copied()
+    }
+
+    fn option(&self, long: &str) -> Option<&'a Arg> {
+        self.cmd.get_arguments().find(|a| {
+            a.get_long() == Some(long) || a.get_all_aliases().is_some_and(|all| all.contains(&long))
+        })
+    }
+
+    fn short(&self, c: char) -> Option<&'a Arg> {
+        self.cmd.get_arguments().find(|a| {
+            a.get_short() == Some(c)
+                || a.get_all_short_aliases()
+                    .is_some_and(|all| all.contains(&c))
+        })
+    }
+
+    fn word(&mut self, w: &str) {
+        if self.pending.take().is_some() {
+            return;
+        }
+        if self.only_positionals {
+            self.positionals += 1;
+            return;
+        }
+        if w == "--" {
+            self.only_positionals = true;
+            self.subcommand_ok = false;
+            return;
+        }
+        if let Some(long) = w.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, _)) => (n, true),
+                None => (long, false),
+            };
+            if let Some(arg) = self.option(name) {
+                self.seen.push(arg.get_id().as_str());
+                if takes_value(arg) && !inline {
+                    self.pending = Some(arg);
+                }
+            }
+            self.subcommand_ok = false;
+            return;
+        }
+        if w.len() > 1 && w.starts_with('-') {
+            // A cluster of short flags; the first that takes a value takes the rest too.
+            for (i, c) in w.char_indices().skip(1) {
+                let Some(arg) = self.short(c) else { break };
+                self.seen.push(arg.get_id().as_str());
+                if takes_value(arg) {
+                    if i + c.len_utf8() == w.len() {
+                        self.pending = Some(arg);
+                    }
+                    break;
+                }
+            }
+            self.subcommand_ok = false;
+            return;
+        }
+        if self.subcommand_ok
+            && let Some(sub) = self.cmd.find_subcommand(w)
+        {
+            *self = Place::new(sub);
+            return;
+        }
+        if self.positional().is_some_and(Arg::is_trailing_var_arg_set) {
+            self.only_positionals = true;
+        }
+        self.positionals += 1;
+        self.subcommand_ok = false;
+    }
+
+    /// What may go in the word under the cursor, which starts with `current`.
+    fn offers(&self, current: &str) -> Vec<(String, String)> {
+        if let Some(arg) = self.pending {
+            return values(arg);
+        }
+        let mut out = Vec::new();
+        if current.starts_with('-') && !self.only_positionals {
+            for arg in self.cmd.get_arguments() {
+                let repeat = matches!(
+                    arg.get_action(),
+                    clap::ArgAction::Append | clap::ArgAction::Count
+                );
+                if arg.is_positional()
+                    || arg.is_hide_set()
+                    || (!repeat && self.seen.contains(&arg.get_id().as_str()))
+                {
+                    continue;
+                }
+                if let Some(long) = arg.get_long() {
+                    out.push((format!("--{long}"), summary(arg.get_help())));
+                }
+            }
+            return out;
+        }
+        if self.subcommand_ok {
+            for sub in self.cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+                out.push((sub.get_name().to_string(), summary(sub.get_about())));
+            }
+        }
+        if let Some(arg) = self.positional() {
+            out.extend(values(arg));
+        }
+        out
+    }
+}
+
+fn takes_value(arg: &Arg) -> bool {
+    arg.get_action().takes_values()
+}
+
+/// The first sentence of a help text, on one line.
+fn summary(help: Option<&clap::builder::StyledStr>) -> String {
+    let text = help.map(ToString::to_string).unwrap_or_default();
+    let line = text.lines().next().unwrap_or("");
+    let first = line.split(". ").next().unwrap_or(line);
+    one_line(first.trim_end_matches('.'))
+}
+
+/// Help shown next to a value: no control character may reach the terminal.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// The values an argument takes: names from the config, or its possible values.
+fn values(arg: &Arg) -> Vec<(String, String)> {
+    if let Some(names) = names_for(arg) {
+        // No config, or one that does not parse: nothing to offer.
+        return config::load()
+            .map(|c| from_config(&c, names))
+            .unwrap_or_default();
+    }
+    arg.get_possible_values()
+        .into_iter()
+        .filter(|v| !v.is_hide_set())
+        .map(|v| (v.get_name().to_string(), summary(v.get_help())))
+        .collect()
+}
+
+fn from_config(cfg: &Config, names: Names) -> Vec<(String, String)> {
+    match names {
+        Names::Profiles => cfg
+            .profiles()
+            .map(|p| {
+                let help = match (p.get("sso_role_name"), p.get("sso_account_id")) {
+                    (Some(role), Some(account)) => format!("{role} in {account}"),
+                    _ => "profile".to_string(),
+                };
+                (p.name.clone(), one_line(&help))
+            })
+            .collect(),
+        Names::Sessions => cfg
+            .sso_sessions()
+            .map(|s| {
+                let help = s.get("sso_start_url").unwrap_or("sso-session");
+                (s.name.clone(), one_line(help))
+            })
+            .collect(),
+        // Account ids are what the profiles name; the portal (and so each account's name)
+        // is never asked at TAB time.
+        Names::Accounts => {
+            let mut out: Vec<(String, Vec<&str>)> = Vec::new();
+            for p in cfg.profiles() {
+                let Some(id) = p.get("sso_account_id") else {
+                    continue;
+                };
+                match out.iter_mut().find(|(i, _)| i == id) {
+                    Some((_, profiles)) => profiles.push(&p.name),
+                    None => out.push((id.to_string(), vec![&p.name])),
+                }
+            }
+            out.into_iter()
+                .map(|(id, profiles)| {
+                    (id, one_line(&format!("account of {}", profiles.join(", "))))
+                })
+                .collect()
+        }
+    }
+}
+
+/// `ssoenv complete --current WORD -- WORDS...`: the offers for the cursor, one
+/// `VALUE<TAB>HELP` a line.
+pub fn candidates(args: &CompleteArgs) -> Result<String> {
+    let mut root = Cli::command();
+    root.build();
+    let mut place = Place::new(&root);
+    for w in &args.words {
+        place.word(w);
+    }
+    let mut out = String::new();
+    for (value, help) in place.offers(&args.current) {
+        if value.is_empty() || value.chars().any(char::is_control) {
+            continue;
+        }
+        out.push_str(&value);
+        out.push('\t');
+        out.push_str(&help);
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn offers(words: &[&str], current: &str) -> Vec<String> {
+        let mut root = Cli::command();
+        root.build();
+        let mut place = Place::new(&root);
+        for w in words {
+            place.word(w);
+        }
+        place.offers(current).into_iter().map(|(v, _)| v).collect()
+    }
+
     #[test]
-    fn bash_script_carries_the_plugins_profile_completion() {
-        let helper = bash_profile_completion();
-        assert!(helper.starts_with(BASH_BEGIN) && helper.ends_with(BASH_END));
-        assert!(helper.contains("__ssoenv_words() {"));
-        assert!(helper.contains("__ssoenv_complete_profiles() {"));
-        let script = run(CompletionShell::Bash).unwrap_or_default();
-        assert!(script.contains(helper) && script.contains("_ssoenv_profiles() {"));
+    fn every_plugin_has_its_completion_part() {
+        for (name, plugin) in [("bash", BASH), ("zsh", ZSH), ("pwsh", PWSH), ("nu", NU)] {
+            let part = block(plugin);
+            assert!(part.starts_with(BEGIN) && part.ends_with(END), "{name}");
+            assert!(part.contains("ssoenv complete"), "{name}");
+        }
+        assert!(FISH.contains("ssoenv complete"));
+    }
+
+    #[test]
+    fn the_first_word_is_a_subcommand_of_the_tree() {
+        let got = offers(&[], "");
+        let root = Cli::command();
+        for sub in root.get_subcommands().filter(|s| !s.is_hide_set()) {
+            assert!(got.contains(&sub.get_name().to_string()), "{got:?}");
+        }
+        assert!(!got.contains(&"complete".to_string()));
+        assert!(got.contains(&"help".to_string()));
+    }
+
+    #[test]
+    fn options_and_their_values_come_from_the_tree() {
+        assert!(offers(&["export"], "-").contains(&"--shell".to_string()));
+        assert!(offers(&[], "--").contains(&"--unset".to_string()));
+        let shells = offers(&["export", "--shell"], "");
+        assert!(shells.contains(&"fish".to_string()) && shells.contains(&"json".to_string()));
+        assert_eq!(offers(&["export", "-s"], ""), shells);
+        assert_eq!(offers(&["dev", "--shell"], ""), shells);
+        assert!(offers(&["hook"], "").contains(&"direnv".to_string()));
+        assert!(offers(&["completions"], "").contains(&"nu".to_string()));
+        // An option given once is not offered again; hidden ones never.
+        let again = offers(&["export", "--unset"], "--");
+        assert!(!again.contains(&"--unset".to_string()) && !again.contains(&"--auto".to_string()));
+        // After a profile, no subcommand may follow.
+        assert!(!offers(&["dev"], "").contains(&"list".to_string()));
+        assert!(offers(&["configure"], "").contains(&"populate".to_string()));
+        assert!(offers(&["configure", "populate"], "-").contains(&"--prune".to_string()));
+    }
+
+    #[test]
+    fn config_names_go_where_the_tree_expects_them() {
+        let mut root = Cli::command();
+        root.build();
+        let at = |words: &[&str]| {
+            let mut place = Place::new(&root);
+            for w in words {
+                place.word(w);
+            }
+            place
+                .pending
+                .or_else(|| place.positional())
+                .and_then(names_for)
+        };
+        for words in [
+            &[][..],
+            &["export"],
+            &["use"],
+            &["login"],
+            &["status"],
+            &["export", "-s", "sh"],
+        ] {
+            assert_eq!(at(words), Some(Names::Profiles), "{words:?}");
+        }
+        for words in [
+            &["login", "--sso-session"][..],
+            &["logout", "--sso-session"],
+            &["accounts", "--sso-session"],
+            &["roles", "--sso-session"],
+            &["configure", "populate", "--sso-session"],
+        ] {
+            assert_eq!(at(words), Some(Names::Sessions), "{words:?}");
+        }
+        assert_eq!(at(&["roles"]), Some(Names::Accounts));
+        assert_eq!(
+            at(&["configure", "--sso-account-id"]),
+            Some(Names::Accounts)
+        );
+        assert_eq!(at(&["use", "dev"]), None);
+        assert_eq!(at(&["configure", "--profile"]), None);
+        assert_eq!(at(&["export", "--", "x"]), None);
+    }
+
+    #[test]
+    fn account_ids_come_from_the_profiles() {
+        let cfg = config::parse(
+            "[profile a]\nsso_account_id = 111\n[profile b]\nsso_account_id = 222\n\
+             [profile c]\nsso_account_id = 111\n[sso-session corp]\nsso_start_url = https://x/start\n",
+            "config".into(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            from_config(&cfg, Names::Accounts),
+            [
+                ("111".to_string(), "account of a, c".to_string()),
+                ("222".to_string(), "account of b".to_string())
+            ]
+        );
+        assert_eq!(
+            from_config(&cfg, Names::Sessions),
+            [("corp".to_string(), "https://x/start".to_string())]
+        );
     }
 }

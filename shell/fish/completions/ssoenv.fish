@@ -1,8 +1,12 @@
-# Completions for ssoenv in fish: subcommands, and profile names where a profile goes.
-complete -c ssoenv -f
-complete -c ssoenv -n __fish_use_subcommand -a 'use clear export list login logout status hook allow deny completions'
-complete -c ssoenv -n __fish_use_subcommand -a '(command ssoenv list 2>/dev/null)' -d profile
-complete -c ssoenv -n '__fish_seen_subcommand_from use export login status' -a '(command ssoenv list 2>/dev/null)' -d profile
-complete -c ssoenv -n '__fish_seen_subcommand_from hook' -a 'bash zsh fish pwsh nu direnv'
-complete -c ssoenv -n '__fish_seen_subcommand_from completions' -a 'bash zsh fish pwsh'
-complete -c ssoenv -s s -l shell -x -a 'sh bash zsh fish pwsh powershell cmd nu dotenv json' -d 'output format'
+# Completions for ssoenv in fish (`ssoenv completions fish` prints this file): what
+# `ssoenv complete` offers where the cursor is, from the binary's command tree (subcommands,
+# options and their values) and the config at TAB time (profiles, sso-sessions, account ids).
+# The words before the cursor go to it unescaped (`commandline -opc` expands nothing). Each
+# line it prints is one candidate, `VALUE<TAB>HELP`, taken as it is (never expanded) and
+# escaped by fish as it inserts it.
+function __ssoenv_complete
+    set -l words (commandline -opc)
+    set -e words[1]
+    command ssoenv complete "--current="(commandline -ct) -- $words 2>/dev/null
+end
+complete -c ssoenv -f -a '(__ssoenv_complete)'
