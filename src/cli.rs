@@ -62,6 +62,8 @@ pub enum Command {
     /// Write SSO profiles into ~/.aws/config, like `aws configure sso`, keeping every other
     /// byte of the file. Every question has a flag, for scripts.
     Configure(Box<ConfigureArgs>),
+    /// Run a command with a profile's credentials in its environment: `ssoenv exec dev -- aws s3 ls`.
+    Exec(ExecArgs),
     /// Check, offline, everything ssoenv depends on, and say what to run for each problem.
     Doctor,
     /// Print the shell plugin for your shell's startup file.
@@ -213,6 +215,7 @@ const SUBCOMMANDS: &[&str] = &[
     "roles",
     "configure",
     "doctor",
+    "exec",
     "hook",
     "allow",
     "deny",
@@ -318,6 +321,17 @@ pub struct ExportArgs {
     /// (otherwise print a hint on stderr and nothing on stdout).
     #[arg(long, value_name = "DIR", conflicts_with = "profile", hide = true)]
     pub from_dir: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The profile (default: $AWS_PROFILE, else `default`).
+    pub profile: Option<String>,
+
+    /// The command and its arguments, after `--`; ssoenv becomes it (no shell in between),
+    /// so its exit status and signals are the command's own.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Args)]

@@ -126,6 +126,12 @@ pub enum Error {
     NulInValue {
         variable: String,
     },
+    /// `exec` could not start its command; `code` is the exit status shells use (127, 126).
+    Exec {
+        command: String,
+        code: u8,
+        why: String,
+    },
     /// A usage problem found after parsing (e.g. `ssoenv use` without the hook).
     Usage(String),
     /// Anything else, already worded for the user.
@@ -153,6 +159,7 @@ impl Error {
         match self {
             Error::LoginRequired { .. } => exit::LOGIN_REQUIRED,
             Error::Usage(_) => exit::USAGE,
+            Error::Exec { code, .. } => *code,
             _ => exit::ERROR,
         }
     }
@@ -291,6 +298,7 @@ impl fmt::Display for Error {
                 f,
                 "the value of {variable} holds a NUL character, which no environment variable can carry; nothing was exported"
             ),
+            Error::Exec { command, why, .. } => write!(f, "{command}: {why}"),
             Error::Usage(message) | Error::Other(message) => f.write_str(message),
         }
     }

@@ -61,6 +61,7 @@ fn run(cli: cli::Cli) -> error::Result<String> {
         Some(cli::Command::Roles(args)) => cmd::accounts::roles(&args),
         Some(cli::Command::Configure(args)) => cmd::configure::run(&args),
         Some(cli::Command::Doctor) => cmd::doctor::run(),
+        Some(cli::Command::Exec(args)) => cmd::exec::run(&args),
         Some(cli::Command::Hook(args)) => cmd::hook::run(args.shell),
         Some(cli::Command::Allow(args)) => cmd::allow::allow(&args),
         Some(cli::Command::Deny(args)) => cmd::allow::deny(&args),

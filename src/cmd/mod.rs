@@ -5,6 +5,7 @@ pub mod allow;
 pub mod completions;
 pub mod configure;
 pub mod doctor;
+pub mod exec;
 pub mod export;
 pub mod hook;
 pub mod list;

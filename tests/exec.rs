@@ -1,0 +1,111 @@
+//! `ssoenv exec`: a command run with a profile's credentials, its arguments byte for byte,
+//! ssoenv replaced by it (its pid, its exit status, its signals), and shells' codes for a
+//! command that cannot run.
+
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+
+use crate::support::*;
+
+fn exec(s: &Sandbox, args: &[&str]) -> Command {
+    let mut c = s.cmd(&[&["exec", "dev", "--"][..], args].concat());
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    c
+}
+
+#[test]
+fn the_command_gets_the_credentials_and_its_arguments_exactly() {
+    let s = Sandbox::signed_in();
+    let nasty = [
+        "a b",
+        "it's",
+        "\"q\"",
+        "line\nbreak",
+        "$(touch CANARY)",
+        "",
+        "-x",
+    ];
+    let mut args = vec![
+        "python3",
+        "-c",
+        "import json, os, sys; print(json.dumps([sys.argv[1:], {k: os.environ.get(k) for k in ['AWS_ACCESS_KEY_ID', 'AWS_ACCOUNT_ID', 'AWS_REGION', 'AWS_PROFILE', 'SSOENV_STAMP']}]))",
+    ];
+    args.extend(nasty);
+    let out = exec(&s, &args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0], serde_json::json!(nasty));
+    let creds = s.mock.issued_credentials();
+    assert_eq!(v[1]["AWS_ACCESS_KEY_ID"], creds[0].access_key_id.as_str());
+    assert_eq!(v[1]["AWS_ACCOUNT_ID"], "111111111111");
+    assert_eq!(v[1]["AWS_REGION"], "eu-west-2");
+    assert_eq!(v[1]["AWS_PROFILE"], "dev");
+    assert_eq!(
+        v[1]["SSOENV_STAMP"],
+        serde_json::Value::Null,
+        "no plugin bookkeeping"
+    );
+    assert!(!s.home().join("CANARY").exists());
+}
+
+#[test]
+fn ssoenv_becomes_the_command_exit_status_and_signals_included() {
+    let s = Sandbox::signed_in();
+    for code in [0, 3, 42] {
+        let out = exec(&s, &["sh", "-c", &format!("exit {code}")])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code));
+    }
+    let out = exec(&s, &["sh", "-c", "kill -TERM $$"]).output().unwrap();
+    assert_eq!(out.status.signal(), Some(15));
+    // The command runs in ssoenv's own process: the pid the caller started is the command's.
+    let child = exec(&s, &["sh", "-c", "echo $$"]).spawn().unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), pid.to_string());
+    // Ctrl-C reaches it.
+    let mut child = exec(
+        &s,
+        &[
+            "sh",
+            "-c",
+            "trap 'exit 7' INT; echo ready; while :; do sleep 0.05; done",
+        ],
+    )
+    .spawn()
+    .unwrap();
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(7));
+}
+
+#[test]
+fn a_command_that_cannot_run_exits_127_or_126_with_one_line() {
+    let s = Sandbox::signed_in();
+    let run: Run = exec(&s, &["no-such-command-here"]).output().unwrap().into();
+    run.fails(127, "no-such-command-here: command not found");
+    let file = s.dir.path().join("not-executable");
+    std::fs::write(&file, "#!/bin/sh\n").unwrap();
+    let run: Run = exec(&s, &[file.to_str().unwrap()]).output().unwrap().into();
+    run.fails(126, "cannot run it");
+    // No command at all is a usage error; a login problem is the export's.
+    let run = s.run(&["exec", "dev"]);
+    assert_eq!((run.code, run.stdout.as_str()), (2, ""));
+    assert!(run.stderr.contains("<COMMAND>"), "{}", run.stderr);
+    let fresh = Sandbox::new();
+    let run: Run = exec(&fresh, &["true"]).output().unwrap().into();
+    run.fails(3, "ssoenv login");
+}
