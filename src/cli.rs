@@ -64,6 +64,9 @@ pub enum Command {
     Configure(Box<ConfigureArgs>),
     /// Run a command with a profile's credentials in its environment: `ssoenv exec dev -- aws s3 ls`.
     Exec(ExecArgs),
+    /// Serve a profile's credentials, renewed, on a local endpoint the AWS SDKs read
+    /// (the container credentials provider); prints the variables to use.
+    Serve(ServeArgs),
     /// Check, offline, everything ssoenv depends on, and say what to run for each problem.
     Doctor,
     /// Print the shell plugin for your shell's startup file.
@@ -216,6 +219,7 @@ const SUBCOMMANDS: &[&str] = &[
     "configure",
     "doctor",
     "exec",
+    "serve",
     "hook",
     "allow",
     "deny",
@@ -332,6 +336,20 @@ pub struct ExecArgs {
     /// so its exit status and signals are the command's own.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The profile (default: $AWS_PROFILE, else `default`).
+    pub profile: Option<String>,
+
+    /// The port on 127.0.0.1 (default: any free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+
+    /// The syntax of the variables printed, as for `ssoenv export`.
+    #[arg(long, short = 's', value_enum, default_value = "sh")]
+    pub shell: Shell,
 }
 
 #[derive(Debug, Args)]

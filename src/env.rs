@@ -35,6 +35,11 @@ pub const REGION: VarName = VarName::new("AWS_REGION");
 pub const DEFAULT_REGION: VarName = VarName::new("AWS_DEFAULT_REGION");
 pub const PROFILE: VarName = VarName::new("AWS_PROFILE");
 pub const ACCOUNT_ID: VarName = VarName::new("AWS_ACCOUNT_ID");
+/// The local credential endpoint, for the SDKs' container credentials provider.
+pub const CONTAINER_CREDENTIALS_FULL_URI: VarName =
+    VarName::new("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+pub const CONTAINER_AUTHORIZATION_TOKEN_FILE: VarName =
+    VarName::new("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
 /// The profile ssoenv exported last in this shell.
 pub const SSOENV_PROFILE: VarName = VarName::new("SSOENV_PROFILE");
 /// The region ssoenv set in `AWS_REGION` and `AWS_DEFAULT_REGION`.

@@ -21,6 +21,7 @@ mod cmd;
 mod config;
 mod credentials;
 mod edit;
+mod endpoint;
 mod env;
 mod error;
 mod files;
@@ -62,6 +63,7 @@ fn run(cli: cli::Cli) -> error::Result<String> {
         Some(cli::Command::Configure(args)) => cmd::configure::run(&args),
         Some(cli::Command::Doctor) => cmd::doctor::run(),
         Some(cli::Command::Exec(args)) => cmd::exec::run(&args),
+        Some(cli::Command::Serve(args)) => cmd::serve::run(&args),
         Some(cli::Command::Hook(args)) => cmd::hook::run(args.shell),
         Some(cli::Command::Allow(args)) => cmd::allow::allow(&args),
         Some(cli::Command::Deny(args)) => cmd::allow::deny(&args),

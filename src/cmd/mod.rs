@@ -11,4 +11,5 @@ pub mod hook;
 pub mod list;
 pub mod login;
 pub mod logout;
+pub mod serve;
 pub mod status;
