@@ -148,6 +148,34 @@ fn botocore_reads_the_endpoint_and_gets_renewed_credentials() {
 }
 
 #[test]
+fn eval_of_a_backgrounded_serve_sets_the_variables_and_returns() {
+    let s = Sandbox::signed_in();
+    let base = s.cmd(&[]);
+    let mut sh = Command::new("sh");
+    sh.env_clear();
+    for (k, v) in base.get_envs() {
+        if let Some(v) = v {
+            sh.env(k, v);
+        }
+    }
+    let out = sh
+        .args([
+            "-c",
+            &format!(
+                "eval \"$('{BIN}' serve dev & echo SERVE_PID=$!)\"; printf '%s\\n' \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\"; kill -TERM \"$SERVE_PID\""
+            ),
+        ])
+        .output()
+        .unwrap();
+    let url = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        url.starts_with("http://127.0.0.1:"),
+        "{url:?} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn the_endpoint_refuses_strangers_and_no_client_can_stall_it() {
     let s = Sandbox::signed_in();
     let served = Served::start(&s);

@@ -1,7 +1,8 @@
 //! `ssoenv serve [PROFILE] [--port N] [--shell S]`: the local credential endpoint (see
 //! [`crate::endpoint`]) for docker, IDEs and notebooks. It prints the variables a process
 //! needs to use it — in the `--shell` format, like an export — and serves until stopped
-//! (Ctrl-C, SIGTERM, SIGHUP). The authorization token goes to a 0600 file, named in those
+//! (Ctrl-C, SIGTERM, SIGHUP); its stdout closes once the variables are out, so
+//! `eval "$(ssoenv serve dev &)"` sets them in a shell and leaves the endpoint running. The authorization token goes to a 0600 file, named in those
 //! variables, never to argv or the screen; the file is removed on the way out.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -70,6 +71,17 @@ pub fn run(args: &ServeArgs) -> Result<String> {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
         drop(out);
+        // stdout is done: closing it lets `eval "$(ssoenv serve dev &)"` return while the
+        // endpoint goes on in the background.
+        #[cfg(unix)]
+        // SAFETY: replaces descriptor 1 with /dev/null; nothing writes to stdout after this.
+        unsafe {
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+            if null >= 0 {
+                libc::dup2(null, 1);
+                libc::close(null);
+            }
+        }
         eprintln!(
             "ssoenv: serving profile '{}' at {}; stop with Ctrl-C",
             crate::messages::visible(&name),
