@@ -332,8 +332,13 @@ pub struct ExecArgs {
     /// The profile (default: $AWS_PROFILE, else `default`).
     pub profile: Option<String>,
 
-    /// The command and its arguments, after `--`; ssoenv becomes it (no shell in between),
-    /// so its exit status and signals are the command's own.
+    /// Give the command a local credential endpoint instead of the keys (ssoenv stays its
+    /// parent and renews underneath; see `ssoenv serve`).
+    #[arg(long)]
+    pub server: bool,
+
+    /// The command and its arguments, after `--`; without --server ssoenv becomes it (no shell
+    /// in between), so its exit status and signals are the command's own.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,
 }

@@ -109,3 +109,58 @@ fn a_command_that_cannot_run_exits_127_or_126_with_one_line() {
     let run: Run = exec(&fresh, &["true"]).output().unwrap().into();
     run.fails(3, "ssoenv login");
 }
+
+fn exec_server(s: &Sandbox, args: &[&str]) -> Command {
+    let mut c = s.cmd(&[&["exec", "--server", "dev", "--"][..], args].concat());
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    c
+}
+
+#[test]
+fn with_server_the_command_gets_an_endpoint_not_the_keys_and_its_status_comes_back() {
+    let mut s = Sandbox::signed_in();
+    // Keys the caller's shell holds must not reach the command.
+    s.set("AWS_ACCESS_KEY_ID", "ASIAPARENT")
+        .set("AWS_PROFILE", "admin");
+    let script = "import os, botocore.session as b\nassert 'AWS_ACCESS_KEY_ID' not in os.environ and 'AWS_PROFILE' not in os.environ\nc = b.Session().get_credentials()\nprint(c.method, c.get_frozen_credentials().access_key, os.environ['AWS_REGION'])\nraise SystemExit(42)";
+    let py = crate::interop::python();
+    let out = exec_server(&s, &[&py, "-c", script]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(42),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let issued = s.mock.issued_credentials();
+    assert_eq!(
+        text.trim(),
+        format!("container-role {} eu-west-2", issued[0].access_key_id)
+    );
+    // A signal that ends the command comes back as 128 + N; SIGTERM to ssoenv reaches it.
+    let out = exec_server(&s, &["sh", "-c", "kill -TERM $$"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(128 + 15));
+    let mut child = exec_server(
+        &s,
+        &[
+            "sh",
+            "-c",
+            "trap 'exit 9' TERM; echo ready; while :; do sleep 0.05; done",
+        ],
+    )
+    .spawn()
+    .unwrap();
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(9));
+}
