@@ -34,7 +34,7 @@ eval "${served}"
 trap 'kill "${server}" 2>/dev/null; rm -rf "${home}"' EXIT
 token=$(cat "${AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE}")
 json=$(mktemp)
-hyperfine -N --warmup 20 --runs 300 --export-json "${json}" \
+hyperfine -N -i --warmup 20 --runs 300 --export-json "${json}" \
   "${bin} exec dev -- true" "true" \
   "curl -s -H 'Authorization: ${token}' ${AWS_CONTAINER_CREDENTIALS_FULL_URI}" \
   "curl -s -o /dev/null http://127.0.0.1:9/" >/dev/null 2>&1 || true

@@ -94,14 +94,32 @@ impl Endpoint {
                         busy.fetch_sub(1, Ordering::SeqCst);
                     });
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => self.wait_for_client(),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Error::Other(format!("endpoint: {e}"))),
             }
         }
         Ok(())
+    }
+
+    /// Waits until a client connects, or a tenth of a second (so a stop is seen promptly):
+    /// a request is answered as soon as it comes, not at the next tick of a timer.
+    fn wait_for_client(&self) {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            let mut fd = libc::pollfd {
+                fd: self.listener.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd for the duration of the call.
+            unsafe {
+                libc::poll(&mut fd, 1, 100);
+            }
+        }
+        #[cfg(not(unix))]
+        std::thread::sleep(Duration::from_millis(20));
     }
 
     /// Reads one request and answers it; any failure only closes this connection.
