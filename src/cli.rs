@@ -67,6 +67,9 @@ pub enum Command {
     /// Serve a profile's credentials, renewed, on a local endpoint the AWS SDKs read
     /// (the container credentials provider); prints the variables to use.
     Serve(ServeArgs),
+    /// Open the AWS console signed in as a profile (through the access portal; no credential
+    /// in the link).
+    Console(ConsoleArgs),
     /// Check, offline, everything ssoenv depends on, and say what to run for each problem.
     Doctor,
     /// Print the shell plugin for your shell's startup file.
@@ -218,6 +221,7 @@ const SUBCOMMANDS: &[&str] = &[
     "roles",
     "configure",
     "doctor",
+    "console",
     "exec",
     "serve",
     "hook",
@@ -341,6 +345,24 @@ pub struct ExecArgs {
     /// in between), so its exit status and signals are the command's own.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    /// The profile (default: $AWS_PROFILE, else `default`).
+    pub profile: Option<String>,
+
+    /// Print the link instead of opening a browser.
+    #[arg(long)]
+    pub print: bool,
+
+    /// Where the console opens: an https:// URL, or a service name such as s3.
+    #[arg(long, value_name = "URL-OR-SERVICE")]
+    pub destination: Option<String>,
+
+    /// The console's region (default: the profile's).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Args)]

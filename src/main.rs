@@ -62,6 +62,7 @@ fn run(cli: cli::Cli) -> error::Result<String> {
         Some(cli::Command::Roles(args)) => cmd::accounts::roles(&args),
         Some(cli::Command::Configure(args)) => cmd::configure::run(&args),
         Some(cli::Command::Doctor) => cmd::doctor::run(),
+        Some(cli::Command::Console(args)) => cmd::console::run(&args),
         Some(cli::Command::Exec(args)) => cmd::exec::run(&args),
         Some(cli::Command::Serve(args)) => cmd::serve::run(&args),
         Some(cli::Command::Hook(args)) => cmd::hook::run(args.shell),

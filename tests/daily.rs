@@ -221,3 +221,44 @@ fn signing_in_shows_a_live_wait_line_on_a_terminal_and_nothing_extra_elsewhere()
         run.stderr
     );
 }
+
+#[test]
+fn console_links_through_the_portal_with_no_credential_and_opens_the_browser() {
+    let mut s = Sandbox::signed_in();
+    let url = s
+        .run(&["console", "dev", "--print", "--destination", "s3"])
+        .ok()
+        .to_string();
+    assert_eq!(
+        url,
+        "https://corp.awsapps.com/start/#/console?account_id=111111111111&role_name=ReadOnly&destination=https%3A%2F%2Fconsole.aws.amazon.com%2Fs3%2Fhome%3Fregion%3Deu-west-2\n"
+    );
+    assert!(!url.contains(ACCESS_TOKEN) && !url.contains("ASIA"));
+    assert_eq!(s.mock.requests().len(), 0, "offline, no credential fetched");
+    // Without --print: the browser (BROWSER) gets the link as one argument.
+    let seen = s.dir.path().join("seen-url");
+    let browser = s.dir.path().join("browser");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", seen.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    s.set("BROWSER", browser.to_str().unwrap());
+    let run = s.run(&["console", "legacy", "--region", "us-east-1"]);
+    assert_eq!(run.stdout, "", "{}", run.stderr);
+    let t = std::time::Instant::now();
+    while !seen.exists() && t.elapsed() < std::time::Duration::from_secs(5) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&seen).unwrap(),
+        "https://corp.awsapps.com/start/#/console?account_id=222222222222&role_name=ReadOnly&destination=https%3A%2F%2Fconsole.aws.amazon.com%2Fconsole%2Fhome%3Fregion%3Dus-east-1"
+    );
+    s.run(&["console", "dev", "--print", "--destination", "javascript:x"])
+        .fails(2, "--destination");
+}

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod allow;
 pub mod completions;
 pub mod configure;
+pub mod console;
 pub mod doctor;
 pub mod exec;
 pub mod export;
