@@ -95,15 +95,35 @@ fn platform(url: &str) -> Option<Command> {
     None
 }
 
-/// Whether a local browser is unlikely to reach our loopback listener: over SSH, or with no
-/// display on Linux. Then the device code flow is the better offer.
-pub fn remote_session() -> bool {
+/// Why a browser here is unlikely to reach this machine's loopback listener, if it is: an SSH
+/// session, a container or devcontainer, or a Linux session with no display. Then the device
+/// code flow is what works. A `BROWSER` the user set is taken at its word.
+pub fn headless() -> Option<&'static str> {
     let set = |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty());
     if set("BROWSER") {
-        return false;
+        return None;
     }
-    if set("SSH_CONNECTION") || set("SSH_TTY") {
-        return true;
+    if set("SSH_CONNECTION") || set("SSH_TTY") || set("SSH_CLIENT") {
+        return Some("this is an SSH session");
     }
-    cfg!(all(unix, not(target_os = "macos"))) && !set("DISPLAY") && !set("WAYLAND_DISPLAY")
+    let marker = |p: &str| std::path::Path::new(p).exists();
+    if set("CODESPACES")
+        || set("REMOTE_CONTAINERS")
+        || marker("/.dockerenv")
+        || marker("/run/.containerenv")
+    {
+        return Some("this is a container");
+    }
+    let linux_desktop_less = cfg!(all(unix, not(target_os = "macos")))
+        && !set("DISPLAY")
+        && !set("WAYLAND_DISPLAY")
+        && !marker("/proc/sys/fs/binfmt_misc/WSLInterop");
+    linux_desktop_less.then_some("there is no graphical display")
+}
+
+/// Whether this is an SSH session (a forwarded port can still bring the browser back).
+pub fn over_ssh() -> bool {
+    ["SSH_CONNECTION", "SSH_TTY", "SSH_CLIENT"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
 }

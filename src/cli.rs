@@ -171,9 +171,19 @@ pub struct LoginArgs {
     pub sso_session: Option<String>,
 
     /// Use the device code flow (a code to confirm in any browser) instead of the browser
-    /// redirect to this machine. Legacy profiles always use it.
-    #[arg(long)]
+    /// redirect to this machine. Legacy profiles always use it, and so does a session that
+    /// looks headless (SSH, a container, no display) unless --no-device-code.
+    #[arg(long, conflicts_with = "no_device_code")]
     pub use_device_code: bool,
+
+    /// Use the browser redirect even where the session looks headless.
+    #[arg(long)]
+    pub no_device_code: bool,
+
+    /// The loopback port of the browser redirect (default: any free one); over SSH, forward
+    /// it with `ssh -L PORT:127.0.0.1:PORT`.
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
 
     /// Do not open a browser; only print the URL.
     #[arg(long)]

@@ -42,6 +42,10 @@ pub struct Options {
     pub device: bool,
     /// Print the URL; do not start a browser.
     pub no_browser: bool,
+    /// The browser flow even where it looks headless (an SSH session, a container).
+    pub browser_flow: bool,
+    /// The loopback port of the browser flow (`None`: any free one).
+    pub port: Option<u16>,
     /// Sign in again even with a cached token that still has time.
     pub force: bool,
     /// How long to wait for the user (and for a sign-in in progress elsewhere).
@@ -357,15 +361,22 @@ fn sign_in(
     opts: &Options,
     notice: &Notice,
 ) -> Result<(Token, Option<files::Lock>)> {
-    let device = opts.device || t.session.is_none();
+    let headless = if opts.browser_flow || opts.device {
+        None
+    } else {
+        browser::headless()
+    };
+    if let Some(why) = headless
+        && t.session.is_some()
+    {
+        eprintln!(
+            "ssoenv: signing in with a device code: {why} (--no-device-code uses the browser)"
+        );
+    }
+    let device = opts.device || t.session.is_none() || headless.is_some();
     let (reg, new) = if device {
         device_flow(client, t, opts, notice)?
     } else {
-        if browser::remote_session() && !opts.no_browser {
-            eprintln!(
-                "ssoenv: this looks like a remote session; if the browser cannot reach this machine, use --use-device-code"
-            );
-        }
         pkce_flow(client, t, opts, notice)?
     };
     let credentials = credential_lock(t);
@@ -512,8 +523,13 @@ fn pkce_flow(
     let endpoint = t.endpoint(Service::Oidc);
     // Bind before anything opens the browser, on 127.0.0.1 only (RFC 8252 §7.3, §8.3).
     let listen = |e: std::io::Error| failed(t, format!("cannot listen on 127.0.0.1: {e}"));
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(listen)?;
+    let listener = TcpListener::bind(("127.0.0.1", opts.port.unwrap_or(0))).map_err(listen)?;
     let port = listener.local_addr().map_err(listen)?.port();
+    if opts.port.is_some() && browser::over_ssh() {
+        eprintln!(
+            "ssoenv: over SSH, forward the port from the machine with the browser: ssh -L {port}:127.0.0.1:{port} …"
+        );
+    }
     let redirect_base = "http://127.0.0.1/oauth/callback";
     let redirect_uri = format!("http://127.0.0.1:{port}/oauth/callback");
     let reg = oidc::registration(client, t, Flow::AuthCode, Some(redirect_base))?;

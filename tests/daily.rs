@@ -262,3 +262,56 @@ fn console_links_through_the_portal_with_no_credential_and_opens_the_browser() {
     s.run(&["console", "dev", "--print", "--destination", "javascript:x"])
         .fails(2, "--destination");
 }
+
+#[test]
+fn a_headless_session_signs_in_with_a_device_code_and_port_fixes_the_browser_flows_port() {
+    for (var, value) in [
+        ("SSH_CONNECTION", "10.0.0.1 5000 10.0.0.2 22"),
+        ("CODESPACES", "true"),
+        ("REMOTE_CONTAINERS", "true"),
+    ] {
+        let mut s = Sandbox::new();
+        s.set(var, value).set("DISPLAY", ":0");
+        let run = s.run(&["login", "dev", "--no-browser"]);
+        assert_eq!(run.code, 0, "{var}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("signing in with a device code: this is")
+                && run.stderr.contains("--no-device-code uses the browser"),
+            "{var}: {}",
+            run.stderr
+        );
+        assert_eq!(s.mock.count(Route::StartDeviceAuthorization), 1, "{var}");
+    }
+    // --port: exactly that port on 127.0.0.1, and over SSH the forwarding line.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut s = Sandbox::new();
+    s.set("SSH_CONNECTION", "10.0.0.1 5000 10.0.0.2 22");
+    let run = s.run(&[
+        "login",
+        "dev",
+        "--no-browser",
+        "--no-device-code",
+        "--port",
+        &port.to_string(),
+        "--timeout",
+        "1",
+    ]);
+    assert!(
+        run.stderr
+            .contains(&format!("ssh -L {port}:127.0.0.1:{port}")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("127.0.0.1%3A{port}%2Foauth%2Fcallback")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s.mock.count(Route::StartDeviceAuthorization), 0);
+}

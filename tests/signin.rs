@@ -199,7 +199,14 @@ struct Pending {
 /// Starts `ssoenv login dev --no-browser` and reads the authorize URL from its stderr.
 fn start_login(s: &Sandbox, timeout: &str) -> Pending {
     let mut child = s
-        .cmd(&["login", "dev", "--no-browser", "--timeout", timeout])
+        .cmd(&[
+            "login",
+            "dev",
+            "--no-browser",
+            "--no-device-code",
+            "--timeout",
+            timeout,
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -296,6 +296,8 @@ fn signed_in(login: &Login, device: bool, no_browser: bool) -> Result<Portal> {
     let opts = Options {
         device,
         no_browser,
+        browser_flow: false,
+        port: None,
         force: false,
         timeout: signin::WAIT,
     };

@@ -17,6 +17,8 @@ pub fn options(args: &LoginArgs) -> Options {
     Options {
         device: args.use_device_code,
         no_browser: args.no_browser,
+        browser_flow: args.no_device_code,
+        port: args.port,
         force: args.force,
         timeout: Duration::from_secs(args.timeout.clamp(1, 3600)),
     }
