@@ -132,6 +132,20 @@ impl Kept {
     }
 }
 
+/// No environment variable can hold a NUL (a shell would cut the value or drop it): a
+/// change that sets one is refused whole.
+pub fn refuse_nul(changes: &[Change]) -> crate::error::Result<()> {
+    match changes
+        .iter()
+        .find(|c| matches!(c, Change::Set(_, v) if v.contains('\0')))
+    {
+        Some(Change::Set(k, _)) => Err(crate::error::Error::NulInValue {
+            variable: k.as_str().to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 fn credential_changes(creds: &RoleCreds) -> Vec<Change> {
     vec![
         Change::Set(ACCESS_KEY_ID, creds.access_key_id.clone()),

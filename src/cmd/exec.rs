@@ -29,20 +29,8 @@ pub fn run(args: &ExecArgs) -> Result<String> {
     let mut changes = env::portable_changes(&creds, profile.region.as_deref());
     changes.push(Change::Set(env::PROFILE, profile.name.clone()));
     // The same check every export format makes: no value a variable cannot hold.
-    if let Some(Change::Set(k, _)) = changes
-        .iter()
-        .find(|c| matches!(c, Change::Set(_, v) if v.contains('\0')))
-    {
-        return Err(Error::NulInValue {
-            variable: k.as_str().to_string(),
-        });
-    }
-    let (program, rest) = args
-        .command
-        .split_first()
-        .ok_or_else(|| Error::Usage("exec needs a command after `--`".into()))?;
-    let mut cmd = Command::new(program);
-    cmd.args(rest);
+    env::refuse_nul(&changes)?;
+    let (mut cmd, program) = command(args)?;
     for c in &changes {
         match c {
             Change::Set(k, v) => cmd.env(k.as_str(), v),
@@ -74,6 +62,17 @@ const SHADOWING: &[&str] = &[
     "AWS_DEFAULT_PROFILE",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
 ];
+
+/// The command to run, with its arguments as given, and its program's name.
+fn command(args: &ExecArgs) -> Result<(Command, &std::ffi::OsStr)> {
+    let (program, rest) = args
+        .command
+        .split_first()
+        .ok_or_else(|| Error::Usage("exec needs a command after `--`".into()))?;
+    let mut cmd = Command::new(program);
+    cmd.args(rest);
+    Ok((cmd, program))
+}
 
 fn program_error(program: &std::ffi::OsStr, e: std::io::Error) -> Error {
     let (code, why) = match e.kind() {
@@ -108,12 +107,7 @@ fn with_server(args: &ExecArgs, profile: crate::config::SsoProfile) -> Result<St
         let (endpoint, stop) = (Arc::clone(&endpoint), Arc::clone(&stop));
         std::thread::spawn(move || endpoint.serve(|| stop.load(Ordering::SeqCst)))
     };
-    let (program, rest) = args
-        .command
-        .split_first()
-        .ok_or_else(|| Error::Usage("exec needs a command after `--`".into()))?;
-    let mut cmd = Command::new(program);
-    cmd.args(rest);
+    let (mut cmd, program) = command(args)?;
     for var in SHADOWING {
         cmd.env_remove(var);
     }

@@ -39,15 +39,7 @@ pub enum Shell {
 impl Shell {
     /// Renders a list of changes as one string, or refuses it whole.
     pub fn render(self, changes: &[Change]) -> Result<String> {
-        // No shell variable can hold a NUL: a shell would cut the value or drop it.
-        if let Some(Change::Set(k, _)) = changes
-            .iter()
-            .find(|c| matches!(c, Change::Set(_, v) if v.contains('\0')))
-        {
-            return Err(Error::NulInValue {
-                variable: k.as_str().to_string(),
-            });
-        }
+        crate::env::refuse_nul(changes)?;
         match self {
             Shell::Sh | Shell::Bash | Shell::Zsh => Ok(posix::render(changes)),
             Shell::Fish => Ok(fish::render(changes)),
