@@ -70,6 +70,9 @@ pub enum Command {
     /// Open the AWS console signed in as a profile (through the access portal; no credential
     /// in the link).
     Console(ConsoleArgs),
+    /// Print the ExecCredential kubectl needs for an EKS cluster (like `aws eks get-token`),
+    /// cached while it lasts.
+    EksToken(EksTokenArgs),
     /// Check, offline, everything ssoenv depends on, and say what to run for each problem.
     Doctor,
     /// Print the shell plugin for your shell's startup file.
@@ -231,6 +234,7 @@ const SUBCOMMANDS: &[&str] = &[
     "roles",
     "configure",
     "doctor",
+    "eks-token",
     "console",
     "exec",
     "serve",
@@ -373,6 +377,24 @@ pub struct ConsoleArgs {
     /// The console's region (default: the profile's).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EksTokenArgs {
+    /// The profile (default: $AWS_PROFILE, else `default`).
+    pub profile: Option<String>,
+
+    /// The EKS cluster's name.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// The cluster's region (default: the profile's).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Print the kubeconfig `users:` entry that runs this command, instead of a token.
+    #[arg(long)]
+    pub kubeconfig_snippet: bool,
 }
 
 #[derive(Debug, Args)]

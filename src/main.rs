@@ -33,6 +33,7 @@ mod portal;
 mod random;
 mod shell;
 mod signin;
+mod sigv4;
 mod stamp;
 mod table;
 mod trust;
@@ -62,6 +63,7 @@ fn run(cli: cli::Cli) -> error::Result<String> {
         Some(cli::Command::Roles(args)) => cmd::accounts::roles(&args),
         Some(cli::Command::Configure(args)) => cmd::configure::run(&args),
         Some(cli::Command::Doctor) => cmd::doctor::run(),
+        Some(cli::Command::EksToken(args)) => cmd::eks_token::run(&args),
         Some(cli::Command::Console(args)) => cmd::console::run(&args),
         Some(cli::Command::Exec(args)) => cmd::exec::run(&args),
         Some(cli::Command::Serve(args)) => cmd::serve::run(&args),

@@ -7,6 +7,7 @@ mod completion;
 mod configure;
 mod corpus;
 mod daily;
+mod eks;
 mod endpoint;
 mod exec;
 mod export;

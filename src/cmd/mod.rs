@@ -6,6 +6,7 @@ pub mod completions;
 pub mod configure;
 pub mod console;
 pub mod doctor;
+pub mod eks_token;
 pub mod exec;
 pub mod export;
 pub mod hook;
