@@ -98,15 +98,49 @@ pub struct Login {
     pub portal_endpoint: Option<String>,
     pub oidc_endpoint: Option<String>,
     pub ca_bundle: Option<String>,
+    /// The FIPS and dual-stack endpoint variants (`use_fips_endpoint`,
+    /// `use_dualstack_endpoint`, or their `AWS_USE_…` variables; dual-stack by itself for a
+    /// start URL on the dual-stack portal domain, `….app.aws`).
+    pub fips: bool,
+    pub dual_stack: bool,
     /// What to run to sign in again: `ssoenv login dev`, `ssoenv login --sso-session corp`.
     pub hint: String,
+}
+
+/// A boolean setting as botocore reads it: the environment variable, else the profile's key.
+fn flag(var: &str, key: &str, profile: Option<&Section>) -> Option<bool> {
+    let value = std::env::var(var)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .or_else(|| profile.and_then(|p| p.get(key)).map(str::to_string))?;
+    Some(value.eq_ignore_ascii_case("true"))
+}
+
+/// The endpoint variants for a login reached through `profile` (or none).
+fn variants(profile: Option<&Section>, start_url: &str) -> (bool, bool) {
+    let fips = flag("AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint", profile).unwrap_or(false);
+    let host = start_url
+        .split("://")
+        .nth(1)
+        .and_then(|r| r.split(['/', '?', '#']).next())
+        .unwrap_or("");
+    let dual = flag(
+        "AWS_USE_DUALSTACK_ENDPOINT",
+        "use_dualstack_endpoint",
+        profile,
+    )
+    .unwrap_or_else(|| host.to_ascii_lowercase().ends_with(".app.aws"));
+    (fips, dual)
 }
 
 impl Login {
     /// A login to an sso-session, reached by its name (`login --sso-session`, `accounts`,
     /// `configure`).
     pub fn session(name: &str, start_url: &str, region: &str, scopes: Vec<String>) -> Login {
+        let (fips, dual_stack) = variants(None, start_url);
         Login {
+            fips,
+            dual_stack,
             session: Some(name.to_string()),
             start_url: start_url.to_string(),
             region: region.to_string(),
@@ -120,7 +154,10 @@ impl Login {
 
     /// A legacy login to a start URL (`configure` with an empty session name).
     pub fn legacy(start_url: &str, region: &str) -> Login {
+        let (fips, dual_stack) = variants(None, start_url);
         Login {
+            fips,
+            dual_stack,
             session: None,
             start_url: start_url.to_string(),
             region: region.to_string(),
@@ -517,11 +554,15 @@ impl Config {
         } else {
             format!("ssoenv login {}", ini::shell_quote(name))
         };
+        let start_url = value("sso_start_url");
+        let (fips, dual_stack) = variants(Some(p), &start_url);
         Ok(SsoProfile {
             name: name.to_string(),
             login: Login {
+                fips,
+                dual_stack,
                 session: session.map(|s| s.name.clone()),
-                start_url: value("sso_start_url"),
+                start_url,
                 region: sso_region,
                 scopes: session
                     .and_then(|s| s.get("sso_registration_scopes"))

@@ -15,10 +15,147 @@ pub enum Service {
     Oidc,
 }
 
+/// An AWS partition as botocore's `partitions.json` describes it: the regions it names, the
+/// shape of its region names, its DNS suffixes.
+struct Partition {
+    regions: &'static [&'static str],
+    /// The region-name prefixes of its `regionRegex` (`^PREFIX-\w+-\d+$`).
+    prefixes: &'static [&'static str],
+    dns: &'static str,
+    dual_stack_dns: &'static str,
+    us_gov: bool,
+}
+
+/// In botocore's order: the first that names the region or whose pattern it matches wins,
+/// else the first. (The table test compares every region with botocore's resolver.)
+const PARTITIONS: &[Partition] = &[
+    Partition {
+        regions: &["aws-global"],
+        prefixes: &["us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx"],
+        dns: "amazonaws.com",
+        dual_stack_dns: "api.aws",
+        us_gov: false,
+    },
+    Partition {
+        regions: &["aws-cn-global"],
+        prefixes: &["cn"],
+        dns: "amazonaws.com.cn",
+        dual_stack_dns: "api.amazonwebservices.com.cn",
+        us_gov: false,
+    },
+    Partition {
+        regions: &[],
+        prefixes: &["eusc-de"],
+        dns: "amazonaws.eu",
+        dual_stack_dns: "api.amazonwebservices.eu",
+        us_gov: false,
+    },
+    Partition {
+        regions: &["aws-iso-global"],
+        prefixes: &["us-iso"],
+        dns: "c2s.ic.gov",
+        dual_stack_dns: "api.aws.ic.gov",
+        us_gov: false,
+    },
+    Partition {
+        regions: &["aws-iso-b-global"],
+        prefixes: &["us-isob"],
+        dns: "sc2s.sgov.gov",
+        dual_stack_dns: "api.aws.scloud",
+        us_gov: false,
+    },
+    Partition {
+        regions: &["aws-iso-e-global"],
+        prefixes: &["eu-isoe"],
+        dns: "cloud.adc-e.uk",
+        dual_stack_dns: "api.cloud-aws.adc-e.uk",
+        us_gov: false,
+    },
+    Partition {
+        regions: &["aws-iso-f-global"],
+        prefixes: &["us-isof"],
+        dns: "csp.hci.ic.gov",
+        dual_stack_dns: "api.aws.hci.ic.gov",
+        us_gov: false,
+    },
+    Partition {
+        regions: &["aws-us-gov-global"],
+        prefixes: &["us-gov"],
+        dns: "amazonaws.com",
+        dual_stack_dns: "api.aws",
+        us_gov: true,
+    },
+];
+
+/// `^PREFIX-\w+-\d+$` for one of the prefixes.
+fn shaped(region: &str, prefixes: &[&str]) -> bool {
+    prefixes.iter().any(|p| {
+        let Some(rest) = region.strip_prefix(p).and_then(|r| r.strip_prefix('-')) else {
+            return false;
+        };
+        let Some((word, digits)) = rest.split_once('-') else {
+            return false;
+        };
+        !word.is_empty()
+            && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+fn partition(region: &str) -> &'static Partition {
+    PARTITIONS
+        .iter()
+        .find(|p| p.regions.contains(&region) || shaped(region, p.prefixes))
+        .unwrap_or(&PARTITIONS[0])
+}
+
+/// The endpoint variant a profile or the environment asks for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Variant {
+    pub fips: bool,
+    pub dual_stack: bool,
+}
+
+/// The regional endpoint of the SSO portal or SSO OIDC, by the services' endpoint rule sets.
+pub fn regional(service: Service, region: &str, v: Variant) -> String {
+    let p = partition(region);
+    let name = match (service, v.fips) {
+        (Service::Portal, false) => "portal.sso",
+        (Service::Portal, true) => "portal.sso-fips",
+        (Service::Oidc, false) => "oidc",
+        (Service::Oidc, true) => "oidc-fips",
+    };
+    if v.fips && !v.dual_stack && p.us_gov {
+        // GovCloud's FIPS endpoints are its plain ones.
+        let plain = match service {
+            Service::Portal => "portal.sso",
+            Service::Oidc => "oidc",
+        };
+        return format!("https://{plain}.{region}.amazonaws.com");
+    }
+    let suffix = if v.dual_stack {
+        p.dual_stack_dns
+    } else {
+        p.dns
+    };
+    format!("https://{name}.{region}.{suffix}")
+}
+
 /// The endpoint for a service: `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, then the
-/// config file's override, then the regional default. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`
-/// turns the overrides off, as in the SDKs.
+/// config file's override, then the regional endpoint of the region's partition (FIPS and
+/// dual-stack variants as asked). `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` turns the overrides
+/// off, as in the SDKs.
 pub fn endpoint(service: Service, region: &str, configured: Option<&str>) -> String {
+    endpoint_variant(service, region, configured, Variant::default())
+}
+
+pub fn endpoint_variant(
+    service: Service,
+    region: &str,
+    configured: Option<&str>,
+    variant: Variant,
+) -> String {
     let ignore = std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
         .is_ok_and(|v| v.eq_ignore_ascii_case("true"));
     if !ignore {
@@ -37,15 +174,7 @@ pub fn endpoint(service: Service, region: &str, configured: Option<&str>) -> Str
             return c.trim_end_matches('/').to_string();
         }
     }
-    let suffix = if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    };
-    match service {
-        Service::Portal => format!("https://portal.sso.{region}.{suffix}"),
-        Service::Oidc => format!("https://oidc.{region}.{suffix}"),
-    }
+    regional(service, region, variant)
 }
 
 impl crate::config::Login {
@@ -55,7 +184,11 @@ impl crate::config::Login {
             Service::Portal => self.portal_endpoint.as_deref(),
             Service::Oidc => self.oidc_endpoint.as_deref(),
         };
-        endpoint(service, &self.region, configured)
+        let variant = Variant {
+            fips: self.fips,
+            dual_stack: self.dual_stack,
+        };
+        endpoint_variant(service, &self.region, configured, variant)
     }
 }
 

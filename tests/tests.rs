@@ -9,6 +9,7 @@ mod corpus;
 mod daily;
 mod eks;
 mod endpoint;
+mod endpoints;
 mod exec;
 mod export;
 mod faults;

@@ -41,6 +41,9 @@ struct LoginRow {
     name: String,
     start_url: String,
     region: String,
+    /// Where this login's portal and OIDC calls go.
+    portal_endpoint: String,
+    oidc_endpoint: String,
     token_file: String,
     token: TokenState,
 }
@@ -190,6 +193,8 @@ fn login_row(l: &Login, now: OffsetDateTime) -> Result<LoginRow> {
         name: key.to_string(),
         start_url: l.start_url.clone(),
         region: l.region.clone(),
+        portal_endpoint: l.endpoint(crate::http::Service::Portal),
+        oidc_endpoint: l.endpoint(crate::http::Service::Oidc),
         token_file: cache::token_path(key)?.display().to_string(),
         token,
     })
