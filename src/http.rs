@@ -231,8 +231,30 @@ pub fn checked_timeout() -> Result<Option<Duration>> {
     .map_err(Error::Other)
 }
 
+/// Whether the operating system has a certificate store to verify with: always on macOS and
+/// Windows; on other Unixes when `SSL_CERT_FILE`/`SSL_CERT_DIR` name one or a usual bundle
+/// exists. Without one, the built-in (Mozilla) roots are used.
+fn system_roots() -> bool {
+    if cfg!(any(target_os = "macos", target_os = "windows")) {
+        return true;
+    }
+    let set = |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty());
+    set("SSL_CERT_FILE")
+        || set("SSL_CERT_DIR")
+        || [
+            "/etc/ssl/certs/ca-certificates.crt",
+            "/etc/pki/tls/certs/ca-bundle.crt",
+            "/etc/ssl/ca-bundle.pem",
+            "/etc/ssl/cert.pem",
+            "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+        ]
+        .iter()
+        .any(|p| std::path::Path::new(p).is_file())
+}
+
 impl Client {
-    /// `ca_bundle` from the profile; `AWS_CA_BUNDLE` wins, as in the CLI.
+    /// `ca_bundle` from the profile; `AWS_CA_BUNDLE` wins, as in the CLI. Without either, the
+    /// operating system's trust store ([`system_roots`]), else the built-in roots.
     pub fn new(ca_bundle: Option<&str>) -> Result<Client> {
         let timeout = timeout();
         let mut tls = ureq::tls::TlsConfig::builder();
@@ -258,6 +280,9 @@ impl Client {
                 });
             }
             tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+        } else if system_roots() {
+            // The operating system's store (a corporate CA installed there is trusted).
+            tls = tls.root_certs(ureq::tls::RootCerts::PlatformVerifier);
         }
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)

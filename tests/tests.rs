@@ -20,3 +20,4 @@ mod plugins;
 mod shells;
 mod signin;
 mod structure;
+mod tls;
