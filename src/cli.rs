@@ -342,9 +342,10 @@ pub struct ExportArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "profile", hide = true)]
     pub from_dir: Option<std::path::PathBuf>,
 
-    /// For shell hooks: never wait for the network. When the profile is due for renewal, start
-    /// the renewal in a detached process (unless one runs, or the last failed and its retry
-    /// time has not come) and return at once; print the credentials the cache still holds.
+    /// For shell hooks: never wait for the network. Print the credentials the cache still
+    /// holds (nothing when it holds none); when they are due for renewal, start the renewal
+    /// in a detached process (unless one runs, or the last failed and its retry time has not
+    /// come) and return at once.
     #[arg(long, hide = true, conflicts_with_all = ["from_dir", "renewing"])]
     pub background: bool,
 

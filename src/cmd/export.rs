@@ -159,10 +159,8 @@ fn background(args: &ExportArgs, name: &str) -> Result<String> {
     let due = stamped
         .as_ref()
         .is_none_or(|s| now.unix_timestamp() >= s.renew_at);
-    if due && may_start(name, now.unix_timestamp()) {
-        start_renewal(name, now.unix_timestamp())?;
-    }
-    // The credentials the cache holds now, still valid: never the network.
+    // The credentials the cache holds now, still valid: never the network. Without any,
+    // there is nothing to renew before expiry: the caller exports in the foreground.
     let profile = config::load()?.resolve(name)?;
     let Some(creds) = credentials::role_cache_path(&profile)
         .ok()
@@ -171,6 +169,9 @@ fn background(args: &ExportArgs, name: &str) -> Result<String> {
     else {
         return Ok(String::new());
     };
+    if due && may_start(name, now.unix_timestamp()) {
+        start_renewal(name, now.unix_timestamp())?;
+    }
     let st = stamped
         .filter(|s| s.id == stamp::identity(&creds))
         .unwrap_or_else(|| Stamp::new(&creds, now));
@@ -224,6 +225,14 @@ fn start_renewal(name: &str, now: i64) -> Result<()> {
 /// `--renewing`: the detached renewal. One per profile at a time (a second one leaves at
 /// once); how it went is in the record, nothing is printed.
 fn renewing(args: &ExportArgs, name: &str) -> Result<String> {
+    // Descriptors the shell or direnv left open (direnv waits for its fd 3 to close) are not
+    // this process's business: closed before anything else is opened.
+    #[cfg(unix)]
+    for fd in 3..1024 {
+        // SAFETY: nothing in this process has opened a descriptor yet; close(2) of one that
+        // is not open only fails with EBADF.
+        unsafe { libc::close(fd) };
+    }
     let Some(_lock) = files::try_lock(&format!("renewal of {name}"))? else {
         return Ok(String::new());
     };
