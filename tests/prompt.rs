@@ -168,11 +168,12 @@ fn hand_chosen_profile_comes_back_and_allow_applies_at_once(shell: &str) {
     assert_eq!(a.var("SSOENV_PROFILE"), "admin", "{shell}: trusted");
     a.line(&cd(shell, Path::new("/tmp")));
     assert_eq!(a.var("SSOENV_PROFILE"), "dev", "{shell}: back again");
-    // A profile chosen inside stays when leaving.
+    // A change made inside stays when leaving.
     a.line(&cd(shell, &proj));
-    a.line("ssoenv use legacy");
+    assert_eq!(a.var("SSOENV_PROFILE"), "admin", "{shell}: trusted");
+    a.line("ssoenv clear");
     a.line(&cd(shell, &it.s.home()));
-    assert_eq!(a.var("SSOENV_PROFILE"), "legacy", "{shell}: chosen inside");
+    assert_eq!(a.var("SSOENV_PROFILE"), "", "{shell}: cleared inside");
 }
 
 #[test]
