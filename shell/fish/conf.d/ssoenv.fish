@@ -26,14 +26,13 @@ end
 set -g __ssoenv_uptime ''
 if test -r /proc/uptime; and read -l up _ </proc/uptime; and string match -qr '^[0-9]+(\.[0-9]+)?$' -- "$up"
     set -g __ssoenv_uptime /proc/uptime
-    set -g __ssoenv_boot (math (__ssoenv_epoch) - $up)
-    function __ssoenv_now
-        read -l up _ <$__ssoenv_uptime
-        set -g __ssoenv_t (math "floor($__ssoenv_boot + $up)")
-    end
-else
-    function __ssoenv_now
-        set -g __ssoenv_t (__ssoenv_epoch)
+end
+# Off the fresh path only. It also sets the boot time in wall-clock seconds that converts the
+# renewal time to uptime, so a change of the wall clock is caught up at the next export.
+function __ssoenv_now
+    set -g __ssoenv_t (__ssoenv_epoch)
+    if test -n "$__ssoenv_uptime"; and read -l up _ <$__ssoenv_uptime
+        set -g __ssoenv_boot (math "$__ssoenv_t - $up")
     end
 end
 
