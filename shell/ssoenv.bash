@@ -6,7 +6,9 @@
 #
 # On each prompt it renews the credentials before they expire (SSOENV_REFRESH_MARGIN seconds,
 # default 600) and picks up credentials another shell renewed. While they are fresh, the
-# check uses builtins only: no process is started. A `.ssoenv` file naming a profile is
+# check uses builtins only: no process is started. A renewal never holds up the prompt: it
+# runs in the background, and a later prompt takes its credentials (a failure is reported
+# once, retried with backoff, and the credentials are removed when they expire). A `.ssoenv` file naming a profile is
 # honoured on cd once `ssoenv allow` trusted it. Sourcing this file twice changes nothing.
 
 # The clock, from builtins: bash 5 has EPOCHSECONDS, 4.2 has printf %()T; bash 3.2 counts
@@ -39,47 +41,96 @@ __ssoenv_apply() {
   return "$__ssoenv_rc"
 }
 
-# Dead credentials are removed, so that no tool runs with them.
+# Dead credentials are removed, so that no tool runs with them, saying what gets new ones.
 __ssoenv_expire() {
   if [[ -n ${SSOENV_EXPIRATION-} ]] && ((__ssoenv_t >= SSOENV_EXPIRATION)); then
-    \builtin printf 'ssoenv: the credentials of %s expired and were removed\n' "${SSOENV_PROFILE-}" >&2
+    \builtin local p
+    \builtin printf -v p '%q' "${SSOENV_PROFILE-}"
+    if [[ ${__ssoenv_code-} == 3 ]]; then
+      \builtin printf 'ssoenv: the credentials of %s expired and were removed; to sign in and get new ones, run: ssoenv login %s && ssoenv use %s\n' "$p" "$p" "$p" >&2
+    else
+      \builtin printf 'ssoenv: the credentials of %s expired and were removed; to get new ones, run: ssoenv use %s\n' "$p" "$p" >&2
+    fi
     __ssoenv_apply --unset
   fi
 }
 
+# The fresh-prompt check: a clock, one read of the stamp, two comparisons, no process.
 __ssoenv_check() {
   # The stamp holds "EXPIRATION RENEW_AT ID" of the credentials exported last.
-  \builtin local id='' rc
+  \builtin local renew_at='' id=''
   __ssoenv_now
   if [[ -n ${SSOENV_STAMP-} && -r $SSOENV_STAMP ]]; then
-    \builtin read -r _ _ id <"$SSOENV_STAMP" || :
+    \builtin read -r _ renew_at id <"$SSOENV_STAMP" || :
   fi
   # Fresh, and no other shell renewed them: nothing to do.
   if [[ $id == "${SSOENV_ID-}" ]] && ((__ssoenv_t < ${SSOENV_RENEW_AT:-0})); then
     return 0
   fi
-  # After a failed renewal, wait a minute before the next try.
-  if ((__ssoenv_t < ${__ssoenv_retry:-0})); then
+  __ssoenv_renew "$renew_at" "$id"
+}
+
+# Past the renewal point, or the stamp names other credentials. Nothing here waits for the
+# network: `export --background` starts the renewal as a detached process and returns at
+# once. Beside the stamp, its record says "running ..." or "failed SINCE CODE RETRY_AT COUNT
+# MESSAGE"; a renewal that succeeded shows as a new stamp, taken at the next prompt.
+__ssoenv_renew() {
+  \builtin local renew_at=$1 id=$2 state='' since='' code='' retry='' msg=''
+  case $renew_at in
+  '' | *[!0-9]*) renew_at=0 ;;
+  *) ;;
+  esac
+  # Newer credentials in the cache (a renewal, or another shell's export): taken from there
+  # by a local export that never asks the network.
+  if [[ -n $id && $id != "${SSOENV_ID-}" ]] && ((__ssoenv_t < renew_at)); then
+    __ssoenv_apply --background -- "$SSOENV_PROFILE" 2>/dev/null
+    [[ ${SSOENV_ID-} == "$id" ]] && return 0
+  fi
+  if [[ -r $SSOENV_STAMP.renewal ]]; then
+    \builtin read -r state since code retry _ msg <"$SSOENV_STAMP.renewal" || :
+  fi
+  case $since$retry in
+  *[!0-9]*) since=0 retry=0 ;;
+  *) ;;
+  esac
+  case $state in
+  running)
+    # One renewal at a time; a record older than two minutes is left over from a killed one.
+    if ((__ssoenv_t < ${since:-0} + 120)); then
+      __ssoenv_expire
+      return 0
+    fi
+    ;;
+  failed)
+    if [[ $since != "${__ssoenv_seen-}" ]]; then
+      # The record says when to retry, not the guard against starting twice.
+      __ssoenv_seen=$since __ssoenv_code=$code __ssoenv_next=0
+      # One line about a failure of these credentials' renewal, once; retries are quiet.
+      if [[ ${__ssoenv_warned-} != "${SSOENV_ID-}" ]] &&
+        ((since >= ${SSOENV_RENEW_AT:-0} || since >= ${__ssoenv_launched:-since + 1})); then
+        __ssoenv_warned=${SSOENV_ID-}
+        \builtin printf 'ssoenv: renewing the credentials of %s failed: %s (retrying in the background)\n' "${SSOENV_PROFILE-}" "$msg" >&2
+      fi
+    fi
+    if ((__ssoenv_t < ${retry:-0})); then
+      __ssoenv_expire
+      return 0
+    fi
+    ;;
+  *) ;;
+  esac
+  if ((__ssoenv_t < ${__ssoenv_next:-0})); then
     __ssoenv_expire
     return 0
   fi
-  # One line about a failure, once per set of credentials; later tries are quiet.
-  if [[ ${__ssoenv_warned-} == "${SSOENV_ID-}" ]]; then
-    __ssoenv_apply --auto -- "$SSOENV_PROFILE" 2>/dev/null
-  else
-    __ssoenv_apply --auto -- "$SSOENV_PROFILE"
-  fi
-  rc=$?
-  if [[ $rc -eq 0 ]]; then
-    __ssoenv_retry=0
-  else
-    __ssoenv_warned=${SSOENV_ID-}
-    __ssoenv_retry=$((__ssoenv_t + 60))
-    __ssoenv_expire
-  fi
+  __ssoenv_launched=$__ssoenv_t __ssoenv_next=$((__ssoenv_t + 30))
+  \command ssoenv export --background -- "$SSOENV_PROFILE" </dev/null >/dev/null 2>&1
+  __ssoenv_expire
 }
 
-# A trusted .ssoenv in this directory or above selects its profile; leaving it clears it.
+# A trusted .ssoenv in this directory or above selects its profile. Leaving it gives back the
+# profile chosen by hand before entering (or none), unless another was chosen inside. With
+# an argument (after `ssoenv allow`) the directory's file is read again.
 __ssoenv_cd() {
   __ssoenv_pwd=$PWD
   \builtin local d="$PWD" found=''
@@ -92,16 +143,22 @@ __ssoenv_cd() {
     d=${d%/*}
   done
   if [[ -n $found ]]; then
-    if [[ $found != "${__ssoenv_dir-}" ]]; then
+    if [[ $found != "${__ssoenv_dir-}" || $# -gt 0 ]]; then
+      [[ -z ${__ssoenv_dir-} ]] && __ssoenv_before=${SSOENV_PROFILE-}
       __ssoenv_dir=$found
       __ssoenv_apply --auto --from-dir "$found" && __ssoenv_dir_profile=${SSOENV_PROFILE-}
     fi
   elif [[ -n ${__ssoenv_dir-} ]]; then
     __ssoenv_dir=''
-    if [[ -n ${SSOENV_PROFILE-} && ${SSOENV_PROFILE-} == "${__ssoenv_dir_profile-}" ]]; then
-      __ssoenv_apply --unset
+    if [[ -n ${SSOENV_PROFILE-} && ${SSOENV_PROFILE-} == "${__ssoenv_dir_profile-}" &&
+      ${SSOENV_PROFILE-} != "${__ssoenv_before-}" ]]; then
+      if [[ -n ${__ssoenv_before-} ]]; then
+        __ssoenv_apply --auto -- "$__ssoenv_before" || __ssoenv_apply --unset
+      else
+        __ssoenv_apply --unset
+      fi
     fi
-    __ssoenv_dir_profile=''
+    __ssoenv_dir_profile='' __ssoenv_before=''
   fi
 }
 
@@ -135,7 +192,7 @@ __ssoenv_use() {
     \command ssoenv login "$1" && __ssoenv_apply "$@"
     rc=$?
   fi
-  __ssoenv_retry=0
+  __ssoenv_next=0
   return "$rc"
 }
 
@@ -147,6 +204,17 @@ ssoenv() {
     ;;
   clear)
     __ssoenv_apply --unset
+    ;;
+  allow)
+    # Applies at once: the directory is read again once it is trusted.
+    \command ssoenv "$@" && __ssoenv_cd again
+    ;;
+  doctor)
+    # Tells doctor whether the prompt hook is still installed in this shell.
+    case " ${PROMPT_COMMAND[*]-} " in
+    *__ssoenv_prompt*) SSOENV_HOOK=1 \command ssoenv "$@" ;;
+    *) SSOENV_HOOK=0 \command ssoenv "$@" ;;
+    esac
     ;;
   *)
     \command ssoenv "$@"
@@ -286,6 +354,9 @@ __ssoenv_complete() {
 # Nothing offered (`ssoenv allow DIR`): file names, as readline would.
 \builtin complete -F __ssoenv_complete -o bashdefault -o default ssoenv
 # Completion: end
+
+# Which plugin is loaded, for `ssoenv doctor`.
+export SSOENV_PLUGIN=bash
 
 # Install the prompt hook once, first, so it sees the user's $? and hands it on. Bash 5.1
 # also accepts PROMPT_COMMAND as an array.

@@ -267,6 +267,8 @@ pub fn fast_export(args: &[std::ffi::OsString]) -> Option<(ExportArgs, bool)> {
         unset: false,
         auto: false,
         from_dir: None,
+        background: false,
+        renewing: false,
     };
     let (mut debug, mut shell_given) = (false, false);
     let mut it = words.into_iter();
@@ -343,6 +345,18 @@ pub struct ExportArgs {
     /// (otherwise print a hint on stderr and nothing on stdout).
     #[arg(long, value_name = "DIR", conflicts_with = "profile", hide = true)]
     pub from_dir: Option<std::path::PathBuf>,
+
+    /// For shell hooks: never wait for the network. Print the credentials the cache still
+    /// holds (nothing when it holds none); when they are due for renewal, start the renewal
+    /// in a detached process (unless one runs, or the last failed and its retry time has not
+    /// come) and return at once.
+    #[arg(long, hide = true, conflicts_with_all = ["from_dir", "renewing"])]
+    pub background: bool,
+
+    /// The detached renewal `--background` starts: renews, records how it went beside the
+    /// stamp, prints nothing.
+    #[arg(long, hide = true, conflicts_with = "from_dir")]
+    pub renewing: bool,
 }
 
 #[derive(Debug, Args)]

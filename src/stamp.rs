@@ -4,6 +4,11 @@
 //! `$XDG_STATE_HOME/ssoenv/stamps/<profile>`: one line, `EXPIRATION RENEW_AT ID`, epoch seconds
 //! and 16 hex digits of SHA-1 over the access key id. No secret is in it. Written atomically,
 //! and only when its content changes, so a warm export writes nothing.
+//!
+//! Beside it, `<stamp>.renewal` records a renewal the hooks started in the background, again
+//! one line for shell builtins: `running SINCE 0 0 0 pid=PID`, or
+//! `failed SINCE EXIT_CODE RETRY_AT COUNT MESSAGE` (no retry before RETRY_AT; COUNT failures
+//! in a row). It is removed when a renewal succeeds: the stamp then names the new credentials.
 
 use std::path::PathBuf;
 
@@ -108,6 +113,92 @@ pub fn write(profile: &str, s: &Stamp) {
     }
 }
 
+/// What a background renewal of a profile is doing, or how it failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Renewal {
+    Running {
+        since: i64,
+        pid: u32,
+    },
+    Failed {
+        since: i64,
+        code: u8,
+        retry_at: i64,
+        count: u32,
+        message: String,
+    },
+}
+
+impl Renewal {
+    pub fn line(&self) -> String {
+        match self {
+            Renewal::Running { since, pid } => format!("running {since} 0 0 0 pid={pid}\n"),
+            Renewal::Failed {
+                since,
+                code,
+                retry_at,
+                count,
+                message,
+            } => {
+                // One line whatever the message holds: the hooks read it with `read`.
+                let message = crate::messages::visible(message);
+                format!("failed {since} {code} {retry_at} {count} {message}\n")
+            }
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Renewal> {
+        let mut w = text.trim_end().splitn(6, ' ');
+        let state = w.next()?;
+        let since = w.next()?.parse().ok()?;
+        let code = w.next()?.parse().ok()?;
+        let retry_at = w.next()?.parse().ok()?;
+        let count = w.next()?.parse().ok()?;
+        let rest = w.next().unwrap_or("");
+        match state {
+            "running" => Some(Renewal::Running {
+                since,
+                pid: rest.strip_prefix("pid=")?.parse().ok()?,
+            }),
+            "failed" => Some(Renewal::Failed {
+                since,
+                code,
+                retry_at,
+                count,
+                message: rest.to_string(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The renewal record of a profile: its stamp's path plus `.renewal` (the hooks append the
+/// same suffix to `SSOENV_STAMP`).
+pub fn renewal_path(profile: &str) -> Result<PathBuf> {
+    let mut p = path(profile)?.into_os_string();
+    p.push(".renewal");
+    Ok(PathBuf::from(p))
+}
+
+pub fn read_renewal(profile: &str) -> Option<Renewal> {
+    let bytes = files::read_bounded(&renewal_path(profile).ok()?, files::SMALL_CAP).ok()??;
+    Renewal::parse(std::str::from_utf8(&bytes).ok()?)
+}
+
+pub fn write_renewal(profile: &str, r: &Renewal) -> Result<()> {
+    files::write_atomic(
+        &renewal_path(profile)?,
+        r.line().as_bytes(),
+        files::Existing::Private,
+    )
+}
+
+pub fn remove_renewal(profile: &str) {
+    if let Ok(p) = renewal_path(profile) {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +222,31 @@ mod tests {
         let short = Stamp::new(&creds(datetime!(2026-11-25 12:04 UTC)), now);
         assert_eq!(short.expiration - short.renew_at, 120);
         assert_eq!(Stamp::parse(&long.line()), Some(long));
+    }
+
+    #[test]
+    fn renewal_records_read_back_as_one_line() {
+        let failed = Renewal::Failed {
+            since: 10,
+            code: 3,
+            retry_at: 70,
+            count: 1,
+            message: "login required:\nrun `ssoenv login dev`".into(),
+        };
+        let line = failed.line();
+        assert_eq!(line.lines().count(), 1, "{line}");
+        assert!(
+            line.starts_with("failed 10 3 70 1 login required:\\n"),
+            "{line}"
+        );
+        let running = Renewal::Running { since: 5, pid: 42 };
+        assert_eq!(running.line(), "running 5 0 0 0 pid=42\n");
+        assert_eq!(Renewal::parse(&running.line()), Some(running));
+        assert!(matches!(
+            Renewal::parse(&line),
+            Some(Renewal::Failed { count: 1, .. })
+        ));
+        assert_eq!(Renewal::parse("running 5"), None);
     }
 
     #[test]

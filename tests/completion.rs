@@ -376,17 +376,17 @@ fn powershell_completers_insert_names_as_verbatim_strings() {
 #[test]
 fn plugins_pass_profile_names_after_double_dash() {
     for (f, needle) in [
-        ("shell/ssoenv.bash", r#"--auto -- "$SSOENV_PROFILE""#),
-        ("shell/ssoenv.zsh", r#"--auto -- "$SSOENV_PROFILE""#),
+        ("shell/ssoenv.bash", r#"--background -- "$SSOENV_PROFILE""#),
+        ("shell/ssoenv.zsh", r#"--background -- "$SSOENV_PROFILE""#),
         (
             "shell/fish/conf.d/ssoenv.fish",
-            r#"--auto -- "$SSOENV_PROFILE""#,
+            r#"--background -- "$SSOENV_PROFILE""#,
         ),
         (
             "shell/pwsh/ssoenv.psm1",
-            "'--auto' '--' $Env:SSOENV_PROFILE",
+            "'--background' '--' $Env:SSOENV_PROFILE",
         ),
-        ("shell/ssoenv.nu", "--auto -- $profile"),
+        ("shell/ssoenv.nu", "--background -- $profile"),
         ("shell/direnv/ssoenv.sh", r#"--shell bash -- "$profile""#),
     ] {
         let text = std::fs::read_to_string(repo(f)).unwrap();

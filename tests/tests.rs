@@ -17,6 +17,7 @@ mod hardening;
 mod interop;
 mod login;
 mod plugins;
+mod prompt;
 mod shells;
 mod signin;
 mod structure;

@@ -1,7 +1,8 @@
 # ssoenv module for PowerShell 7 and Windows PowerShell 5.1.
 #
-# In $PROFILE, either import the installed module:
-#   Import-Module ssoenv
+# In $PROFILE, either import the installed module by its path (install.sh puts it in
+# PREFIX/share/ssoenv/pwsh, PREFIX defaulting to ~/.local):
+#   Import-Module <prefix>/share/ssoenv/pwsh/ssoenv.psd1
 # or load it from the binary:
 #   Invoke-Expression (& ssoenv hook pwsh | Out-String)
 #
@@ -11,8 +12,11 @@
 #
 # Before each prompt it renews the credentials before they expire (SSOENV_REFRESH_MARGIN
 # seconds, default 600) and picks up credentials another session renewed; while they are
-# fresh, the check is .NET calls only (no process). Changing location honours a trusted
-# `.ssoenv` file (see `ssoenv allow`). Loading it twice changes nothing.
+# fresh, the check is .NET calls only (no process). A renewal never holds up the prompt: it
+# runs in the background, and a later prompt takes its credentials (a failure is reported
+# once, retried with backoff, and the credentials are removed when they expire). Changing
+# location honours a trusted `.ssoenv` file (see `ssoenv allow`). Loading it twice changes
+# nothing.
 
 $script:SsoenvExe = Get-Command -Name 'ssoenv' -CommandType Application -ErrorAction SilentlyContinue |
     Select-Object -First 1 -ExpandProperty Source
@@ -37,52 +41,106 @@ function Get-SsoenvNow {
     return [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
 }
 
-# Dead credentials are removed, so that no tool runs with them.
+# Dead credentials are removed, so that no tool runs with them, saying what gets new ones.
 function Remove-SsoenvExpired {
     param([long] $Now)
     if ($Env:SSOENV_EXPIRATION -and $Now -ge [long] $Env:SSOENV_EXPIRATION) {
-        [Console]::Error.WriteLine('ssoenv: the credentials of ' + $Env:SSOENV_PROFILE + ' expired and were removed')
+        $p = [string] $Env:SSOENV_PROFILE
+        if ($script:SsoenvCode -eq '3') {
+            [Console]::Error.WriteLine('ssoenv: the credentials of ' + $p + ' expired and were removed; to sign in and get new ones, run: ssoenv login ' + $p + '; ssoenv use ' + $p)
+        }
+        else {
+            [Console]::Error.WriteLine('ssoenv: the credentials of ' + $p + ' expired and were removed; to get new ones, run: ssoenv use ' + $p)
+        }
         $null = Invoke-SsoenvExport '--unset'
     }
 }
 
+# Before each prompt. Fresh, it reads the stamp and compares; nothing waits for the network:
+# past the renewal point `export --background` starts the renewal as a detached process and
+# returns at once. Beside the stamp, its record says "running ..." or "failed SINCE CODE
+# RETRY_AT COUNT MESSAGE"; a renewal that succeeded shows as a new stamp, taken at the next
+# prompt.
 function Update-SsoenvCredential {
     if (-not $Env:SSOENV_PROFILE) { return }
     $now = Get-SsoenvNow
     # The stamp holds "EXPIRATION RENEW_AT ID" of the credentials exported last.
     $id = ''
+    $stampRenewAt = 0L
     if ($Env:SSOENV_STAMP -and [System.IO.File]::Exists($Env:SSOENV_STAMP)) {
         $fields = [System.IO.File]::ReadAllText($Env:SSOENV_STAMP).Trim().Split(' ')
-        if ($fields.Count -ge 3) { $id = $fields[2] }
+        if ($fields.Count -ge 3) {
+            $id = $fields[2]
+            $null = [long]::TryParse($fields[1], [ref] $stampRenewAt)
+        }
     }
     $renewAt = 0L
-    if ($Env:SSOENV_RENEW_AT) { $renewAt = [long] $Env:SSOENV_RENEW_AT }
+    $null = [long]::TryParse([string] $Env:SSOENV_RENEW_AT, [ref] $renewAt)
     # Fresh, and no other session renewed them: nothing to do.
     if ($id -eq $Env:SSOENV_ID -and $now -lt $renewAt) { return }
-    # After a failed renewal, wait a minute before the next try.
-    if ($now -lt $script:SsoenvRetry) {
+    # Newer credentials in the cache (a renewal, or another session's export): taken from
+    # there by a local export that never asks the network.
+    if ($id -and $id -ne $Env:SSOENV_ID -and $now -lt $stampRenewAt) {
+        $null = Invoke-SsoenvExport '--background' '--' $Env:SSOENV_PROFILE 2>$null
+        if ($Env:SSOENV_ID -eq $id) { return }
+    }
+    $state = ''
+    $since = 0L
+    $retry = 0L
+    $code = ''
+    $message = ''
+    $record = [string] $Env:SSOENV_STAMP + '.renewal'
+    if ($Env:SSOENV_STAMP -and [System.IO.File]::Exists($record)) {
+        $r = [System.IO.File]::ReadAllText($record).Trim().Split([char[]] @([char] 32), 6)
+        if ($r.Count -ge 5) {
+            $state = $r[0]
+            $null = [long]::TryParse($r[1], [ref] $since)
+            $code = $r[2]
+            $null = [long]::TryParse($r[3], [ref] $retry)
+            if ($r.Count -ge 6) { $message = $r[5] }
+        }
+    }
+    # One renewal at a time; a record older than two minutes is left over from a killed one.
+    if ($state -eq 'running' -and $now -lt $since + 120) {
         Remove-SsoenvExpired -Now $now
         return
     }
-    # One line about a failure, once per set of credentials; later tries are quiet.
-    if ($script:SsoenvWarned -eq $Env:SSOENV_ID) {
-        $rc = Invoke-SsoenvExport '--auto' '--' $Env:SSOENV_PROFILE 2>$null
+    if ($state -eq 'failed') {
+        if ($since -ne $script:SsoenvSeen) {
+            # The record says when to retry, not the guard against starting twice.
+            $script:SsoenvSeen = $since
+            $script:SsoenvCode = $code
+            $script:SsoenvNext = 0L
+            $launched = $since + 1
+            if ($script:SsoenvLaunched) { $launched = $script:SsoenvLaunched }
+            # One line about a failure of these credentials' renewal, once; retries are quiet.
+            if ($script:SsoenvWarned -ne $Env:SSOENV_ID -and ($since -ge $renewAt -or $since -ge $launched)) {
+                $script:SsoenvWarned = $Env:SSOENV_ID
+                [Console]::Error.WriteLine('ssoenv: renewing the credentials of ' + $Env:SSOENV_PROFILE + ' failed: ' + $message + ' (retrying in the background)')
+            }
+        }
+        if ($now -lt $retry) {
+            Remove-SsoenvExpired -Now $now
+            return
+        }
     }
-    else {
-        $rc = Invoke-SsoenvExport '--auto' '--' $Env:SSOENV_PROFILE
-    }
-    if ($rc -eq 0) {
-        $script:SsoenvRetry = 0
-    }
-    else {
-        $script:SsoenvWarned = $Env:SSOENV_ID
-        $script:SsoenvRetry = $now + 60
+    if ($now -lt $script:SsoenvNext) {
         Remove-SsoenvExpired -Now $now
+        return
     }
+    $script:SsoenvLaunched = $now
+    $script:SsoenvNext = $now + 30
+    if ($script:SsoenvExe) {
+        $null = & $script:SsoenvExe 'export' '--background' '--' $Env:SSOENV_PROFILE 2>$null
+    }
+    Remove-SsoenvExpired -Now $now
 }
 
-# A trusted .ssoenv in this directory or above selects its profile; leaving it clears it.
+# A trusted .ssoenv in this directory or above selects its profile. Leaving it gives back the
+# profile chosen by hand before entering (or none), unless another was chosen inside. -Again
+# (after `ssoenv allow`) reads the directory's file again.
 function Update-SsoenvLocation {
+    param([switch] $Again)
     $script:SsoenvPwd = $PWD.ProviderPath
     if ($PWD.Provider.Name -ne 'FileSystem') { return }
     $found = ''
@@ -95,7 +153,8 @@ function Update-SsoenvLocation {
         $d = [System.IO.Path]::GetDirectoryName($d)
     }
     if ($found) {
-        if ($found -ne $script:SsoenvDir) {
+        if ($found -ne $script:SsoenvDir -or $Again) {
+            if (-not $script:SsoenvDir) { $script:SsoenvBefore = [string] $Env:SSOENV_PROFILE }
             $script:SsoenvDir = $found
             if ((Invoke-SsoenvExport '--auto' '--from-dir' $found) -eq 0) {
                 $script:SsoenvDirProfile = $Env:SSOENV_PROFILE
@@ -104,10 +163,14 @@ function Update-SsoenvLocation {
     }
     elseif ($script:SsoenvDir) {
         $script:SsoenvDir = ''
-        if ($Env:SSOENV_PROFILE -and $Env:SSOENV_PROFILE -eq $script:SsoenvDirProfile) {
-            $null = Invoke-SsoenvExport '--unset'
+        $p = [string] $Env:SSOENV_PROFILE
+        if ($p -and $p -eq $script:SsoenvDirProfile -and $p -ne $script:SsoenvBefore) {
+            if (-not $script:SsoenvBefore -or (Invoke-SsoenvExport '--auto' '--' $script:SsoenvBefore) -ne 0) {
+                $null = Invoke-SsoenvExport '--unset'
+            }
         }
         $script:SsoenvDirProfile = ''
+        $script:SsoenvBefore = ''
     }
 }
 
@@ -129,11 +192,29 @@ function ssoenv {
                     if ($LASTEXITCODE -eq 0) { $rc = Invoke-SsoenvExport @rest }
                 }
             }
-            $script:SsoenvRetry = 0
+            $script:SsoenvNext = 0L
             $global:LASTEXITCODE = $rc
         }
         'clear' {
             $global:LASTEXITCODE = Invoke-SsoenvExport '--unset'
+        }
+        'allow' {
+            # Applies at once: the location is read again once it is trusted.
+            & $script:SsoenvExe @args
+            if ($LASTEXITCODE -eq 0) {
+                $code = $LASTEXITCODE
+                Update-SsoenvLocation -Again
+                $global:LASTEXITCODE = $code
+            }
+        }
+        'doctor' {
+            # Tells doctor whether the prompt hook is still installed in this session.
+            $prompt = Get-Command -Name 'prompt' -CommandType Function -ErrorAction SilentlyContinue
+            $hooked = $prompt -and $prompt.ScriptBlock.ToString().Contains('Update-SsoenvCredential')
+            $previous = $Env:SSOENV_HOOK
+            $Env:SSOENV_HOOK = if ($hooked) { '1' } else { '0' }
+            try { & $script:SsoenvExe @args }
+            finally { $Env:SSOENV_HOOK = $previous }
         }
         default {
             & $script:SsoenvExe @args
@@ -225,8 +306,13 @@ if ($ExecutionContext.SessionState.InvokeCommand.PSObject.Properties['LocationCh
     }
 }
 
-$script:SsoenvRetry = 0
+$script:SsoenvNext = 0L
+$script:SsoenvLaunched = 0L
+$script:SsoenvSeen = [long] -1
+$script:SsoenvCode = ''
 $script:SsoenvWarned = ''
+# Which plugin is loaded, for `ssoenv doctor`.
+$Env:SSOENV_PLUGIN = 'pwsh'
 if ($MyInvocation.MyCommand.ScriptBlock.Module) {
     Export-ModuleMember -Function 'ssoenv', 'Update-SsoenvCredential', 'Update-SsoenvLocation'
 }

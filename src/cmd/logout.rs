@@ -2,6 +2,7 @@
 //! with each cached token (failures are warnings), then the token files and the SSO
 //! role-credential cache files are deleted — plus the shell plugins' stamp files.
 //! Client registrations (cache files without `accessToken`) are kept, as the CLI keeps them.
+//! The direnv plugin's renewal timers (`<stamp>.direnv-timer`, their pid) are stopped.
 
 use std::path::{Path, PathBuf};
 
@@ -73,6 +74,7 @@ pub fn run(args: &LogoutArgs) -> Result<String> {
     let stamps = files::state_dir()?.join("stamps");
     if let Ok(rd) = std::fs::read_dir(&stamps) {
         for e in rd.flatten() {
+            stop_direnv_timer(&e.path());
             remove(&e.path())?;
         }
     }
@@ -104,4 +106,23 @@ fn remove(p: &Path) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(Error::io(p, "delete", e)),
     }
+}
+
+/// Stops the timer process named in a `<stamp>.direnv-timer` file (the direnv plugin's
+/// background wait until renewal): with the stamps gone it has nothing left to renew.
+fn stop_direnv_timer(p: &Path) {
+    if p.extension().is_none_or(|x| x != "direnv-timer") {
+        return;
+    }
+    let Ok(Some(bytes)) = files::read_bounded(p, files::SMALL_CAP) else {
+        return;
+    };
+    let pid = String::from_utf8_lossy(&bytes).trim().parse::<i32>().ok();
+    #[cfg(unix)]
+    if let Some(pid) = pid.filter(|&pid| pid > 1) {
+        // SAFETY: kill(2) with a plain pid and signal number touches no memory of ours.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    }
+    #[cfg(not(unix))]
+    let _ = pid;
 }

@@ -9,6 +9,16 @@ function ssoenv --description 'AWS SSO credentials in this shell'
             __ssoenv_use $argv[2..-1]
         case clear
             __ssoenv_apply --unset
+        case allow
+            # Applies at once: the directory is read again once it is trusted.
+            command ssoenv $argv; and __ssoenv_cd again
+        case doctor
+            # Tells doctor whether the prompt hook is still installed in this shell.
+            if functions -q __ssoenv_prompt
+                SSOENV_HOOK=1 command ssoenv $argv
+            else
+                SSOENV_HOOK=0 command ssoenv $argv
+            end
         case '*'
             command ssoenv $argv
     end
