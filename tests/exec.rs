@@ -13,6 +13,24 @@ fn exec(s: &Sandbox, args: &[&str]) -> Command {
     c
 }
 
+/// Starts a command that traps `sig`, waits until it says it is ready, sends `sig` to the
+/// process ssoenv started, and returns the exit code the command ended with.
+fn trapped(mut c: Command, sig: &str) -> Option<i32> {
+    let mut child = c.spawn().unwrap();
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
+    assert_eq!(ready.trim(), "ready");
+    Command::new("kill")
+        .args([&format!("-{sig}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap().code()
+}
+
 #[test]
 fn the_command_gets_the_credentials_and_its_arguments_exactly() {
     let s = Sandbox::signed_in();
@@ -69,27 +87,8 @@ fn ssoenv_becomes_the_command_exit_status_and_signals_included() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), pid.to_string());
     // Ctrl-C reaches it.
-    let mut child = exec(
-        &s,
-        &[
-            "sh",
-            "-c",
-            "trap 'exit 7' INT; echo ready; while :; do sleep 0.05; done",
-        ],
-    )
-    .spawn()
-    .unwrap();
-    let mut ready = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-        &mut ready,
-    )
-    .unwrap();
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(7));
+    let script = "trap 'exit 7' INT; echo ready; while :; do sleep 0.05; done";
+    assert_eq!(trapped(exec(&s, &["sh", "-c", script]), "INT"), Some(7));
 }
 
 #[test]
@@ -142,25 +141,9 @@ fn with_server_the_command_gets_an_endpoint_not_the_keys_and_its_status_comes_ba
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(128 + 15));
-    let mut child = exec_server(
-        &s,
-        &[
-            "sh",
-            "-c",
-            "trap 'exit 9' TERM; echo ready; while :; do sleep 0.05; done",
-        ],
-    )
-    .spawn()
-    .unwrap();
-    let mut ready = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-        &mut ready,
-    )
-    .unwrap();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(9));
+    let script = "trap 'exit 9' TERM; echo ready; while :; do sleep 0.05; done";
+    assert_eq!(
+        trapped(exec_server(&s, &["sh", "-c", script]), "TERM"),
+        Some(9)
+    );
 }
