@@ -10,14 +10,17 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
-use sha1::{Digest, Sha1};
 
 use crate::clock::now;
 use crate::error::{Error, Result};
 
 /// A file name for a key: its SHA-1 in hex (the AWS CLI's cache names, lock names).
 pub fn sha1_hex(data: &str) -> String {
-    hex::encode(Sha1::digest(data.as_bytes()))
+    // ring's SHA-1 (its assembly, already linked for TLS): the AWS CLI names cache files so.
+    hex::encode(ring::digest::digest(
+        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        data.as_bytes(),
+    ))
 }
 
 /// The user's home: `HOME` when it is an absolute path to a directory (also on Windows when
