@@ -40,6 +40,11 @@ pub fn role_cache_path(p: &SsoProfile) -> Result<std::path::PathBuf> {
     ))
 }
 
+/// Whatever role credentials the cache holds for a profile, valid or not.
+pub fn cached(p: &SsoProfile) -> Option<RoleCreds> {
+    cache::read_role(&role_cache_path(p).ok()?)
+}
+
 /// Cached role credentials still good for at least the reuse window.
 pub fn cached_credentials(p: &SsoProfile, now: OffsetDateTime) -> Option<RoleCreds> {
     let path = role_cache_path(p).ok()?;

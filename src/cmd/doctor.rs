@@ -149,10 +149,7 @@ fn profiles_and_logins(cfg: &Config, found: &mut Vec<Finding>) {
     for name in sso {
         match cfg.resolve(name) {
             Ok(p) => {
-                let cached = credentials::role_cache_path(&p)
-                    .ok()
-                    .and_then(|path| cache::read_role(&path))
-                    .filter(|c| c.expiration > now);
+                let cached = credentials::cached(&p).filter(|c| c.expiration > now);
                 if let Some(c) = cached {
                     found.push(ok(format!(
                         "profile '{}': credentials cached until {}",

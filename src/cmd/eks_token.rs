@@ -77,10 +77,8 @@ pub fn run(args: &EksTokenArgs) -> Result<String> {
         .map_err(|why| Error::Usage(format!("--region {region}: {why}")))?;
     let endpoint = sts_endpoint(&region);
     let now = clock::now();
-    let creds = match credentials::cached_credentials(&profile, now) {
-        Some(c) => c,
-        None => credentials::credentials(&profile)?,
-    };
+    // The cache first, then the lock and the portal: as every export.
+    let creds = credentials::credentials(&profile)?;
     let key = files::sha1_hex(&format!(
         "{cluster}\n{name}\n{endpoint}\n{}",
         creds.access_key_id

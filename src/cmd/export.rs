@@ -92,9 +92,7 @@ fn export(args: &ExportArgs, name: &str) -> Result<String> {
     let vouched = stamped
         .filter(|s| now.unix_timestamp() < s.renew_at)
         .and_then(|s| {
-            credentials::role_cache_path(&profile)
-                .ok()
-                .and_then(|path| cache::read_role(&path))
+            credentials::cached(&profile)
                 .filter(|c| stamp::identity(c) == s.id)
                 .map(|c| (c, s))
         });
@@ -106,21 +104,26 @@ fn export(args: &ExportArgs, name: &str) -> Result<String> {
             (c, s)
         }
     };
-    match args.shell {
-        Shell::Json => return Ok(shell::process_json(&creds)),
-        Shell::Dotenv => {
-            return args
-                .shell
-                .render(&env::portable_changes(&creds, profile.region.as_deref()));
-        }
-        _ => stamp::write(&profile.name, &st),
+    if !matches!(args.shell, Shell::Json | Shell::Dotenv) {
+        stamp::write(&profile.name, &st);
     }
-    args.shell.render(&env::export_changes(
-        &profile.name,
-        &creds,
-        profile.region.as_deref(),
-        &st,
-    ))
+    output(args.shell, &profile, &creds, &st)
+}
+
+/// The text for the chosen format: credential_process JSON, a portable env file, or the
+/// shell statements with the plugins' bookkeeping.
+fn output(
+    shell: Shell,
+    profile: &config::SsoProfile,
+    creds: &cache::RoleCreds,
+    st: &Stamp,
+) -> Result<String> {
+    let region = profile.region.as_deref();
+    match shell {
+        Shell::Json => Ok(shell::process_json(creds)),
+        Shell::Dotenv => shell.render(&env::portable_changes(creds, region)),
+        _ => shell.render(&env::export_changes(&profile.name, creds, region, st)),
+    }
 }
 
 /// A renewal that runs longer than this is given up: an endpoint that accepts connections but
@@ -161,12 +164,8 @@ fn background(args: &ExportArgs, name: &str) -> Result<String> {
         .is_none_or(|s| now.unix_timestamp() >= s.renew_at);
     // The credentials the cache holds now, still valid: never the network. Without any,
     // there is nothing to renew before expiry: the caller exports in the foreground.
-    let profile = config::load()?.resolve(name)?;
-    let Some(creds) = credentials::role_cache_path(&profile)
-        .ok()
-        .and_then(|path| cache::read_role(&path))
-        .filter(|c| c.expiration > now)
-    else {
+    let profile = config::load_for(name)?.resolve(name)?;
+    let Some(creds) = credentials::cached(&profile).filter(|c| c.expiration > now) else {
         return Ok(String::new());
     };
     if due && may_start(name, now.unix_timestamp()) {
@@ -175,18 +174,7 @@ fn background(args: &ExportArgs, name: &str) -> Result<String> {
     let st = stamped
         .filter(|s| s.id == stamp::identity(&creds))
         .unwrap_or_else(|| Stamp::new(&creds, now));
-    match args.shell {
-        Shell::Json => Ok(shell::process_json(&creds)),
-        Shell::Dotenv => args
-            .shell
-            .render(&env::portable_changes(&creds, profile.region.as_deref())),
-        _ => args.shell.render(&env::export_changes(
-            &profile.name,
-            &creds,
-            profile.region.as_deref(),
-            &st,
-        )),
-    }
+    output(args.shell, &profile, &creds, &st)
 }
 
 /// Starts `ssoenv export --renewing -- NAME` detached: no terminal, no pipes of the shell, in

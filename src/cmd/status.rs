@@ -201,10 +201,7 @@ fn login_row(l: &Login, now: OffsetDateTime) -> Result<LoginRow> {
 }
 
 fn profile_row(p: &SsoProfile, now: OffsetDateTime) -> ProfileRow {
-    let cached = crate::credentials::role_cache_path(p)
-        .ok()
-        .and_then(|path| cache::read_role(&path));
-    let credentials = match cached {
+    let credentials = match crate::credentials::cached(p) {
         Some(c) => CredentialState {
             cached: true,
             expiration: Some(clock::format_time(c.expiration)),
