@@ -129,3 +129,55 @@ impl Asker {
         }
     }
 }
+
+/// Asks the controlling terminal (`/dev/tty`) for one line without echoing it, whatever
+/// stdin and stdout are (`eval "$(ssoenv admin)"` captures stdout). `None` when there is no
+/// terminal, or this process is not in its foreground: a background job that read it would
+/// be stopped (SIGTTIN) while holding its locks.
+#[cfg(unix)]
+pub fn terminal_secret(question: &str) -> Option<String> {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NOCTTY: opening the terminal never makes it this process's controlling terminal.
+    let mut tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open("/dev/tty")
+        .ok()?;
+    let fd = tty.as_raw_fd();
+    // SAFETY: plain calls on a descriptor this function owns; `old` is written by tcgetattr.
+    unsafe {
+        if libc::tcgetpgrp(fd) != libc::getpgrp() {
+            return None;
+        }
+        let mut old: libc::termios = std::mem::zeroed();
+        let saved = libc::tcgetattr(fd, &mut old) == 0;
+        if saved {
+            let mut quiet = old;
+            quiet.c_lflag &= !libc::ECHO;
+            quiet.c_lflag |= libc::ECHONL;
+            libc::tcsetattr(fd, libc::TCSAFLUSH, &quiet);
+        }
+        let _ = tty.write_all(question.as_bytes());
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        // Bounded: a code is a few characters.
+        while line.len() < 256 {
+            match tty.read(&mut byte) {
+                Ok(1) if byte[0] != b'\n' => line.push(byte[0]),
+                _ => break,
+            }
+        }
+        if saved {
+            libc::tcsetattr(fd, libc::TCSAFLUSH, &old);
+        }
+        Some(String::from_utf8_lossy(&line).trim().to_string())
+    }
+}
+
+#[cfg(not(unix))]
+pub fn terminal_secret(_question: &str) -> Option<String> {
+    None
+}

@@ -196,19 +196,67 @@ pub fn read_role(path: &Path) -> Option<RoleCreds> {
     })
 }
 
+fn credentials_json(c: &RoleCreds) -> Value {
+    serde_json::json!({
+        "AccessKeyId": c.access_key_id,
+        "SecretAccessKey": c.secret_access_key,
+        "SessionToken": c.session_token,
+        "Expiration": format_time(c.expiration),
+        "AccountId": c.account_id,
+    })
+}
+
+/// Writes SSO role credentials as the AWS CLI's SSO provider does (`ProviderType: sso`, which
+/// `logout` looks for).
 pub fn write_role(path: &Path, c: &RoleCreds) -> Result<()> {
     let v = serde_json::json!({
         "ProviderType": "sso",
-        "Credentials": {
-            "AccessKeyId": c.access_key_id,
-            "SecretAccessKey": c.secret_access_key,
-            "SessionToken": c.session_token,
-            "Expiration": format_time(c.expiration),
-            "AccountId": c.account_id,
-        }
+        "Credentials": credentials_json(c),
     });
     let text = serde_json::to_string(&v).map_err(|e| Error::Other(e.to_string()))?;
     files::write_atomic(path, text.as_bytes(), files::Existing::Private)
+}
+
+/// Writes assumed-role credentials as the AWS CLI caches an AssumeRole answer: its
+/// `Credentials` (with the `AccountId` botocore adds) and `AssumedRoleUser`.
+pub fn write_assumed_role(path: &Path, c: &RoleCreds, user_arn: &str, user_id: &str) -> Result<()> {
+    let v = serde_json::json!({
+        "Credentials": credentials_json(c),
+        "AssumedRoleUser": {"AssumedRoleId": user_id, "Arn": user_arn},
+    });
+    let text = serde_json::to_string(&v).map_err(|e| Error::Other(e.to_string()))?;
+    files::write_atomic(path, text.as_bytes(), files::Existing::Private)
+}
+
+/// The AWS CLI's cache key for an AssumeRole (botocore's AssumeRoleCredentialFetcher): SHA-1
+/// of `json.dumps(args, sort_keys=True)` (default separators `", "` and `": "`) over the call's
+/// arguments — `RoleArn`, and `RoleSessionName`, `ExternalId`, `SerialNumber`,
+/// `DurationSeconds` when configured — without the session name ssoenv makes up when none
+/// is configured. It does not depend on the source credentials.
+pub fn assumed_role_key(
+    role_arn: &str,
+    session_name: Option<&str>,
+    external_id: Option<&str>,
+    mfa_serial: Option<&str>,
+    duration_seconds: Option<i64>,
+) -> String {
+    let mut args: Vec<(&str, Value)> = vec![("RoleArn", role_arn.into())];
+    let optional = [
+        ("RoleSessionName", session_name),
+        ("ExternalId", external_id),
+        ("SerialNumber", mfa_serial),
+    ];
+    args.extend(
+        optional
+            .iter()
+            .filter_map(|(k, v)| v.map(|v| (*k, Value::from(v)))),
+    );
+    if let Some(d) = duration_seconds {
+        args.push(("DurationSeconds", d.into()));
+    }
+    args.sort_by(|a, b| a.0.cmp(b.0));
+    let fields: Vec<String> = args.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+    sha1_hex(&ascii_json(&format!("{{{}}}", fields.join(", "))))
 }
 
 #[cfg(test)]
@@ -237,6 +285,35 @@ mod tests {
         assert_eq!(
             role_cache_key("1", "R", None, "https://x/start"),
             sha1_hex(legacy)
+        );
+    }
+
+    #[test]
+    fn assumed_role_key_matches_botocore() {
+        // hashlib.sha1(json.dumps({"RoleArn": "arn:aws:iam::123456789012:role/Admin"},
+        //   sort_keys=True).encode()).hexdigest()
+        assert_eq!(
+            assumed_role_key(
+                "arn:aws:iam::123456789012:role/Admin",
+                None,
+                None,
+                None,
+                None
+            ),
+            sha1_hex(r#"{"RoleArn": "arn:aws:iam::123456789012:role/Admin"}"#)
+        );
+        let all = assumed_role_key(
+            "arn:aws:iam::1:role/R",
+            Some("me"),
+            Some("ext\"é"),
+            Some("arn:aws:iam::1:mfa/me"),
+            Some(900),
+        );
+        assert_eq!(
+            all,
+            sha1_hex(
+                r#"{"DurationSeconds": 900, "ExternalId": "ext\"\u00e9", "RoleArn": "arn:aws:iam::1:role/R", "RoleSessionName": "me", "SerialNumber": "arn:aws:iam::1:mfa/me"}"#
+            )
         );
     }
 

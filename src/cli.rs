@@ -41,6 +41,11 @@ pub struct Cli {
     /// Explain each step on stderr (never secrets). Also SSOENV_DEBUG=1.
     #[arg(long, global = true)]
     pub debug: bool,
+
+    /// The 6-digit code of the MFA device a role of the profile's chain needs (mfa_serial);
+    /// without it ssoenv asks on the terminal.
+    #[arg(long, global = true, value_name = "CODE")]
+    pub mfa_code: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -427,11 +432,11 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Only profiles that use SSO.
+    /// Only profiles ssoenv gives credentials for: SSO profiles and roles assumed from them.
     #[arg(long)]
     pub sso: bool,
 
-    /// Mark each profile: `sso` or `-` in a second, tab-separated column.
+    /// Mark each profile in a second, tab-separated column: `sso`, `role` (a role_arn) or `-`.
     #[arg(long, short = 'l')]
     pub long: bool,
 }

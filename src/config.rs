@@ -203,15 +203,71 @@ impl Login {
     }
 }
 
-/// An SSO profile: a role in an account, reached through a login.
+/// A profile whose credentials come from IAM Identity Center: a role in an account reached
+/// through a login (an SSO profile), and, for a profile with `role_arn` and `source_profile`,
+/// the roles assumed from there (`chain`). `account_id` and `role_name` are the SSO role's,
+/// the chain's start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SsoProfile {
     pub name: String,
     pub login: Login,
     pub account_id: String,
     pub role_name: String,
-    /// The default region for the exported credentials.
+    /// The default region for the exported credentials (the named profile's own `region`).
     pub region: Option<String>,
+    /// The roles assumed from the SSO role, in order; `None` for an SSO profile.
+    pub chain: Option<Chain>,
+}
+
+/// Roles assumed one from another, starting from an SSO role's credentials, and the STS
+/// that is asked: as botocore, every step goes to STS as the named profile's settings
+/// resolve it (its region, `sts_regional_endpoints`, endpoint overrides, FIPS, dual-stack).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chain {
+    pub hops: Vec<RoleHop>,
+    /// The named profile's `region`; STS's global endpoint without one.
+    pub region: Option<String>,
+    /// Its endpoint override for STS (`[services]` `sts`, else `endpoint_url`).
+    pub sts_endpoint: Option<String>,
+    /// `sts_regional_endpoints = legacy` (or `AWS_STS_REGIONAL_ENDPOINTS`).
+    pub legacy_sts: bool,
+    pub fips: bool,
+    pub dual_stack: bool,
+}
+
+/// One AssumeRole: the settings of the profile that names the role, as botocore reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleHop {
+    /// The profile with the `role_arn`.
+    pub profile: String,
+    pub role_arn: String,
+    /// `role_session_name` when set and not empty (else ssoenv names the session).
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+    pub mfa_serial: Option<String>,
+    /// `duration_seconds` when it is an integer (botocore ignores anything else).
+    pub duration_seconds: Option<i64>,
+}
+
+/// Python's `int()` of a string, as botocore reads `duration_seconds`: blanks around, an
+/// optional sign, digits with single underscores between them.
+fn python_int(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let ok = !digits.is_empty()
+        && !digits.starts_with('_')
+        && !digits.ends_with('_')
+        && !digits.contains("__")
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'_');
+    if !ok {
+        return None;
+    }
+    let n: i64 = digits.replace('_', "").parse().ok()?;
+    Some(if neg { -n } else { n })
 }
 
 /// `AWS_CONFIG_FILE` (with `$VAR`s and `~` expanded, as botocore does), else `~/.aws/config`.
@@ -293,7 +349,8 @@ pub fn load() -> Result<Config> {
 
 /// Reads the config file for one profile: every line is checked as by [`load`], but only
 /// the profile's sections, the sso-sessions and the services sections are built. A missing
-/// profile is looked up in the whole file, for its "did you mean".
+/// profile is looked up in the whole file, for its "did you mean"; a role chain (`role_arn`)
+/// is followed in the whole file.
 pub fn load_for(profile: &str) -> Result<Config> {
     let path = config_path()?;
     let Some(bytes) = files::read_bounded(&path, files::CONFIG_CAP)? else {
@@ -311,7 +368,8 @@ pub fn parse_for(text: &str, path: PathBuf, profile: &str) -> Result<Config> {
                 && ini::identify(header).is_some())
     };
     let cfg = from_ini(ini::parse_only(text, keep), path.clone())?;
-    if cfg.profile(profile).is_none() {
+    // A role chain needs its source profiles: the whole file.
+    if cfg.profile(profile).is_none_or(|p| p.has("role_arn")) {
         return parse(text, path);
     }
     Ok(cfg)
@@ -433,28 +491,235 @@ impl Config {
         self.sessions.list.iter()
     }
 
-    /// Whether a profile carries SSO settings (for `list --sso` and `status`).
+    /// Whether a profile carries SSO settings or a role to assume (`role_arn`): the profiles
+    /// ssoenv may give credentials for (for `list --sso`, `status`, `doctor`).
     pub fn is_sso(section: &Section) -> bool {
         [
             "sso_account_id",
             "sso_role_name",
             "sso_session",
             "sso_start_url",
+            "role_arn",
         ]
         .iter()
         .any(|k| section.has(k))
     }
 
-    /// Resolves a profile to its SSO settings, with errors naming the file and key at fault.
+    /// Resolves a profile to its SSO settings and role chain, with errors naming the file
+    /// and key at fault. As in botocore's credential chain, `role_arn` (without
+    /// `web_identity_token_file`) comes before the SSO keys.
     pub fn resolve(&self, name: &str) -> Result<SsoProfile> {
-        let path = &self.path;
         let Some(p) = self.profile(name) else {
             return Err(Error::ProfileNotFound {
                 profile: name.to_string(),
-                path: path.clone(),
+                path: self.path.clone(),
                 close: self.close_names(name),
             });
         };
+        if p.has("web_identity_token_file") {
+            return Err(self.chain_error(
+                name,
+                "web_identity_token_file (web identity federation) is not supported by ssoenv",
+            ));
+        }
+        if p.has("role_arn") {
+            return self.resolve_chain(name, p);
+        }
+        self.resolve_sso(name, p)
+    }
+
+    fn chain_error(&self, profile: &str, message: impl Into<String>) -> Error {
+        Error::Chain {
+            profile: profile.to_string(),
+            path: self.path.clone(),
+            message: message.into(),
+        }
+    }
+
+    /// A profile with `role_arn`: its sources followed down to an SSO profile, as botocore's
+    /// AssumeRoleProvider follows them.
+    fn resolve_chain(&self, name: &str, top: &Section) -> Result<SsoProfile> {
+        let mut hops = Vec::new();
+        let mut visited = vec![name.to_string()];
+        let mut current = (name.to_string(), top);
+        let root = loop {
+            let (pname, p) = &current;
+            let text = |k: &str| p.text(k).map(str::to_string);
+            if p.has("credential_source") {
+                let message = if p.has("source_profile") {
+                    "it has both source_profile and credential_source".to_string()
+                } else {
+                    format!(
+                        "credential_source = {} is not supported by ssoenv (it assumes roles from SSO credentials only: use source_profile)",
+                        crate::messages::visible(p.text("credential_source").unwrap_or(""))
+                    )
+                };
+                return Err(self.chain_error(pname, message));
+            }
+            let role_arn = text("role_arn").unwrap_or_default();
+            if role_arn.is_empty() {
+                return Err(self.chain_error(pname, "role_arn is empty"));
+            }
+            for key in ["external_id", "mfa_serial"] {
+                if p.text(key) == Some("") {
+                    return Err(self.chain_error(pname, format!("{key} is empty")));
+                }
+            }
+            let duration_seconds = match p.text("duration_seconds") {
+                None => None,
+                Some(v) => {
+                    let n = python_int(v);
+                    if n.is_none() {
+                        crate::warn!(
+                            "profile '{}': duration_seconds = {} is not a whole number; ignored, as the AWS CLI does",
+                            crate::messages::visible(pname),
+                            crate::messages::visible(v)
+                        );
+                    }
+                    n
+                }
+            };
+            hops.push(RoleHop {
+                profile: pname.clone(),
+                role_arn,
+                session_name: text("role_session_name").filter(|s| !s.is_empty()),
+                external_id: text("external_id"),
+                mfa_serial: text("mfa_serial"),
+                duration_seconds,
+            });
+            let Some(source) = p.text("source_profile") else {
+                return Err(self.chain_error(
+                    pname,
+                    "role_arn needs source_profile (the profile whose credentials assume the role)",
+                ));
+            };
+            let Some(sp) = self.profile(source) else {
+                let close = self.close_names(source);
+                let mut message = format!(
+                    "source_profile '{}' does not exist",
+                    crate::messages::visible(source)
+                );
+                if !close.is_empty() {
+                    let close: Vec<String> =
+                        close.iter().map(|c| crate::messages::visible(c)).collect();
+                    message.push_str(&format!(" (did you mean {}?)", close.join(", ")));
+                }
+                return Err(self.chain_error(pname, message));
+            };
+            if visited.iter().any(|v| v == source) {
+                visited.push(source.to_string());
+                let names: Vec<String> = visited
+                    .iter()
+                    .map(|v| format!("'{}'", crate::messages::visible(v)))
+                    .collect();
+                return Err(self.chain_error(
+                    name,
+                    format!("source_profile loops: {}", names.join(" -> ")),
+                ));
+            }
+            visited.push(source.to_string());
+            if sp.has("aws_access_key_id") || sp.has("aws_secret_access_key") {
+                return Err(self.chain_error(
+                    source,
+                    "long-term keys are not supported by ssoenv as a source of roles (it assumes roles from SSO credentials only)",
+                ));
+            }
+            if sp.has("role_arn") && !sp.has("web_identity_token_file") {
+                current = (source.to_string(), sp);
+                continue;
+            }
+            if sp.has("web_identity_token_file") {
+                return Err(self.chain_error(
+                    source,
+                    "web_identity_token_file (web identity federation) is not supported by ssoenv",
+                ));
+            }
+            break self.resolve_sso(source, sp).map_err(|e| match e {
+                Error::NotSso { profile, .. } => self.chain_error(
+                    &profile,
+                    format!(
+                        "is the source_profile of '{}' but has no SSO settings (sso_account_id, sso_role_name) nor role_arn; ssoenv assumes roles from SSO credentials only",
+                        crate::messages::visible(pname)
+                    ),
+                ),
+                e => e,
+            })?;
+        };
+        hops.reverse();
+        let region = top.get("region").map(str::to_string);
+        if let Some(r) = &region {
+            check_region(r).map_err(|why| Error::BadValue {
+                section: top.header.clone(),
+                key: "region",
+                value: r.clone(),
+                why,
+            })?;
+        }
+        let legacy = match std::env::var("AWS_STS_REGIONAL_ENDPOINTS")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .or_else(|| top.get("sts_regional_endpoints").map(str::to_string))
+        {
+            None => false,
+            Some(v) if v == "legacy" => true,
+            Some(v) if v == "regional" => false,
+            Some(v) => {
+                return Err(Error::BadValue {
+                    section: top.header.clone(),
+                    key: "sts_regional_endpoints",
+                    value: v,
+                    why: "must be legacy or regional",
+                });
+            }
+        };
+        let (fips, dual_stack) = variants(Some(top), "");
+        let mut login = root.login;
+        login.hint = if name == "default" {
+            "ssoenv login".to_string()
+        } else {
+            format!("ssoenv login {}", ini::shell_quote(name))
+        };
+        Ok(SsoProfile {
+            name: name.to_string(),
+            login,
+            account_id: root.account_id,
+            role_name: root.role_name,
+            chain: Some(Chain {
+                hops,
+                region: region.clone(),
+                sts_endpoint: self.configured_endpoint(top, "sts"),
+                legacy_sts: legacy,
+                fips,
+                dual_stack,
+            }),
+            region,
+        })
+    }
+
+    /// A profile's endpoint override for a service: its `[services]` section's
+    /// `endpoint_url` for that service, else its own `endpoint_url`; none when the profile
+    /// sets `ignore_configured_endpoint_urls`.
+    fn configured_endpoint(&self, p: &Section, service: &str) -> Option<String> {
+        if p.get("ignore_configured_endpoint_urls")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        {
+            return None;
+        }
+        let services = p.get("services").and_then(|s| self.services(s));
+        match services.and_then(|s| s.value(service)) {
+            Some(Value::Nested(n)) => n
+                .iter()
+                .find(|(k, _)| k == "endpoint_url")
+                .map(|(_, v)| v.clone()),
+            _ => None,
+        }
+        .or_else(|| p.get("endpoint_url").map(str::to_string))
+    }
+
+    /// An SSO profile (`sso_account_id`, `sso_role_name`, its session's or its own
+    /// `sso_start_url` and `sso_region`).
+    fn resolve_sso(&self, name: &str, p: &Section) -> Result<SsoProfile> {
+        let path = &self.path;
         if !p.has("sso_account_id") && !p.has("sso_role_name") {
             return Err(Error::NotSso {
                 profile: name.to_string(),
@@ -529,26 +794,8 @@ impl Config {
                 })?;
             }
         }
-        let services = p.get("services").and_then(|s| self.services(s));
-        let from_services = |service: &str| match services.and_then(|s| s.value(service)) {
-            Some(Value::Nested(n)) => n
-                .iter()
-                .find(|(k, _)| k == "endpoint_url")
-                .map(|(_, v)| v.clone()),
-            _ => None,
-        };
-        let global = p.get("endpoint_url").map(str::to_string);
-        let ignore = p
-            .get("ignore_configured_endpoint_urls")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        let (portal_endpoint, oidc_endpoint) = if ignore {
-            (None, None)
-        } else {
-            (
-                from_services("sso").or_else(|| global.clone()),
-                from_services("sso_oidc").or(global),
-            )
-        };
+        let portal_endpoint = self.configured_endpoint(p, "sso");
+        let oidc_endpoint = self.configured_endpoint(p, "sso_oidc");
         let hint = if name == "default" {
             "ssoenv login".to_string()
         } else {
@@ -576,6 +823,7 @@ impl Config {
             account_id: value("sso_account_id"),
             role_name: value("sso_role_name"),
             region,
+            chain: None,
         })
     }
 

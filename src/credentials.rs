@@ -2,17 +2,20 @@
 //! network, one file read), then, under an exclusive per-login lock, a valid SSO token (refreshed
 //! when under 15 minutes remain and it can be) and GetRoleCredentials. The lock makes N shells
 //! renewing at once cost one refresh and one GetRoleCredentials; each re-reads the caches after
-//! taking it. [`Portal`] is the same signed-in view for listing accounts and roles.
+//! taking it. A profile with a role chain goes on from the SSO role's credentials with
+//! AssumeRole, one role after another, each cached where the AWS CLI caches it. [`Portal`] is
+//! the same signed-in view for listing accounts and roles.
 
 use time::{Duration, OffsetDateTime};
 
 use crate::cache::{self, RoleCreds, Token, WINDOW};
 use crate::clock;
-use crate::config::{Login, SsoProfile};
+use crate::config::{Chain, Login, RoleHop, SsoProfile};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::http::{Client, Service};
 use crate::portal::{self, Account, Role};
+use crate::sts;
 
 /// How long cached role credentials must still be valid to be reused: the CLI's 15 minutes,
 /// or the shell hooks' margin (`SSOENV_REFRESH_MARGIN` seconds) when larger, so a renewal the
@@ -31,13 +34,66 @@ fn signed_out(e: Error, login: &Login) -> Error {
     }
 }
 
+/// Where the credentials a profile exports are cached: its SSO role's, or the last role of
+/// its chain's.
 pub fn role_cache_path(p: &SsoProfile) -> Result<std::path::PathBuf> {
+    match p.chain.as_ref().and_then(|c| c.hops.last()) {
+        Some(hop) => hop_cache_path(hop),
+        None => sso_cache_path(p),
+    }
+}
+
+/// Where the SSO role's credentials are cached.
+pub fn sso_cache_path(p: &SsoProfile) -> Result<std::path::PathBuf> {
     cache::role_path(&cache::role_cache_key(
         &p.account_id,
         &p.role_name,
         p.login.session.as_deref(),
         &p.login.start_url,
     ))
+}
+
+/// Where an assumed role's credentials are cached (the AWS CLI's key).
+pub fn hop_cache_path(hop: &RoleHop) -> Result<std::path::PathBuf> {
+    cache::role_path(&cache::assumed_role_key(
+        &hop.role_arn,
+        hop.session_name.as_deref(),
+        hop.external_id.as_deref(),
+        hop.mfa_serial.as_deref(),
+        hop.duration_seconds,
+    ))
+}
+
+/// The MFA code given on the command line (`--mfa-code`), used once.
+static MFA_CODE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+pub fn set_mfa_code(code: String) {
+    *MFA_CODE.lock().unwrap_or_else(|e| e.into_inner()) = Some(code);
+}
+
+/// The code for a role's MFA device: `--mfa-code` (once), else asked on the terminal.
+fn mfa_code(profile: &str, serial: &str) -> Result<String> {
+    let given = MFA_CODE.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let code = match given {
+        Some(c) => c,
+        None => crate::ask::terminal_secret(&format!(
+            "MFA code for {} (profile '{}'): ",
+            crate::messages::visible(serial),
+            crate::messages::visible(profile)
+        ))
+        .ok_or_else(|| Error::MfaRequired {
+            profile: profile.to_string(),
+            serial: serial.to_string(),
+        })?,
+    };
+    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(code)
+    } else {
+        Err(Error::Usage(format!(
+            "the MFA code for profile '{}' must be 6 digits",
+            crate::messages::visible(profile)
+        )))
+    }
 }
 
 /// Whatever role credentials the cache holds for a profile, valid or not.
@@ -69,8 +125,89 @@ pub fn credentials(p: &SsoProfile) -> Result<RoleCreds> {
         return Ok(c);
     }
     let client = Client::new(p.login.ca_bundle.as_deref())?;
-    let token = valid_token(&p.login, &client)?;
-    fetch_credentials(p, &client, &token)
+    let Some(chain) = &p.chain else {
+        let token = valid_token(&p.login, &client)?;
+        return fetch_credentials(p, &client, &token);
+    };
+    let sso = match sso_cache_path(p).ok().and_then(fresh) {
+        Some(c) => c,
+        None => {
+            let token = valid_token(&p.login, &client)?;
+            fetch_credentials(p, &client, &token)?
+        }
+    };
+    assume_chain(chain, &client, sso)
+}
+
+/// Cached credentials at `path` still good for the reuse window.
+fn fresh(path: std::path::PathBuf) -> Option<RoleCreds> {
+    cache::read_role(&path).filter(|c| c.expiration - clock::now() > reuse_window())
+}
+
+/// The roles of a chain assumed one after another from the SSO role's credentials (those
+/// before the last taken from the cache while they last). Call with the login's lock held.
+pub fn assume_chain(chain: &Chain, client: &Client, sso: RoleCreds) -> Result<RoleCreds> {
+    let mut creds = sso;
+    let last = chain.hops.len().saturating_sub(1);
+    for (i, hop) in chain.hops.iter().enumerate() {
+        // The roles before the last may still be cached (the last one is not: it was just
+        // looked up).
+        let cached = if i < last {
+            hop_cache_path(hop).ok().and_then(fresh)
+        } else {
+            None
+        };
+        creds = match cached {
+            Some(c) => c,
+            None => assume(chain, hop, client, &creds)?,
+        };
+    }
+    Ok(creds)
+}
+
+/// One AssumeRole of a chain with the credentials before it, then the cache write.
+fn assume(chain: &Chain, hop: &RoleHop, client: &Client, source: &RoleCreds) -> Result<RoleCreds> {
+    let code = match &hop.mfa_serial {
+        Some(serial) => Some(mfa_code(&hop.profile, serial)?),
+        None => None,
+    };
+    let default_name = format!("ssoenv-{}", clock::now().unix_timestamp());
+    let (endpoint, region) = chain.sts();
+    let Some(region) = region else {
+        return Err(Error::Other(format!(
+            "profile '{}' has no region, which STS at {endpoint} needs to sign for: set region in the profile",
+            crate::messages::visible(chain.hops.last().map_or("", |h| h.profile.as_str()))
+        )));
+    };
+    let assumed = sts::assume_role(
+        client,
+        &endpoint,
+        &region,
+        source,
+        &sts::AssumeRole {
+            role_arn: &hop.role_arn,
+            session_name: hop.session_name.as_deref().unwrap_or(&default_name),
+            external_id: hop.external_id.as_deref(),
+            mfa: hop.mfa_serial.as_deref().zip(code.as_deref()),
+            duration_seconds: hop.duration_seconds,
+        },
+    )
+    .map_err(|mut e| {
+        if let Error::Aws { message, .. } = &mut e {
+            message.push_str(&format!(
+                " (role {} of profile '{}')",
+                crate::messages::visible(&hop.role_arn),
+                crate::messages::visible(&hop.profile)
+            ));
+        }
+        e
+    })?;
+    if let Err(e) = hop_cache_path(hop).and_then(|path| {
+        cache::write_assumed_role(&path, &assumed.creds, &assumed.user_arn, &assumed.user_id)
+    }) {
+        crate::warn!("{e}");
+    }
+    Ok(assumed.creds)
 }
 
 /// GetRoleCredentials, then the cache write (a failed write is a warning: the user still gets
@@ -103,7 +240,7 @@ pub fn fetch_credentials(p: &SsoProfile, client: &Client, token: &Token) -> Resu
             ),
         });
     }
-    if let Err(e) = role_cache_path(p).and_then(|path| cache::write_role(&path, &creds)) {
+    if let Err(e) = sso_cache_path(p).and_then(|path| cache::write_role(&path, &creds)) {
         crate::warn!("{e}");
     }
     Ok(creds)

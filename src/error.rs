@@ -47,6 +47,18 @@ pub enum Error {
         profile: String,
         path: PathBuf,
     },
+    /// A role chain (`role_arn`, `source_profile`) that cannot be followed: a missing or
+    /// looping source, a source ssoenv cannot use, contradicting keys.
+    Chain {
+        profile: String,
+        path: PathBuf,
+        message: String,
+    },
+    /// A role that needs an MFA code, with no terminal to ask on and no `--mfa-code`.
+    MfaRequired {
+        profile: String,
+        serial: String,
+    },
     /// An sso-session that is not in the config: named by a profile, or by `--sso-session`.
     SessionNotFound {
         session: String,
@@ -202,9 +214,25 @@ impl fmt::Display for Error {
             }
             Error::NotSso { profile, path } => write!(
                 f,
-                "profile '{}' in {} is not an SSO profile (it has neither sso_account_id nor sso_role_name)",
+                "profile '{}' in {} is not an SSO profile (it has neither sso_account_id nor sso_role_name, nor role_arn)",
                 visible(profile),
                 path.display()
+            ),
+            Error::Chain {
+                profile,
+                path,
+                message,
+            } => write!(
+                f,
+                "profile '{}' in {}: {message}",
+                visible(profile),
+                path.display()
+            ),
+            Error::MfaRequired { profile, serial } => write!(
+                f,
+                "profile '{}' needs an MFA code for {}: pass --mfa-code CODE (no terminal to ask on)",
+                visible(profile),
+                visible(serial)
             ),
             Error::SessionNotFound {
                 session,

@@ -13,6 +13,28 @@ pub enum Service {
     Portal,
     /// SSO OIDC (`oidc.{region}`), env suffix `SSO_OIDC`.
     Oidc,
+    /// STS (`sts.{region}`), env suffix `STS`.
+    Sts,
+}
+
+impl Service {
+    /// The host name's first label, plain and FIPS.
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Service::Portal => ("portal.sso", "portal.sso-fips"),
+            Service::Oidc => ("oidc", "oidc-fips"),
+            Service::Sts => ("sts", "sts-fips"),
+        }
+    }
+
+    /// `AWS_ENDPOINT_URL_<this>`.
+    fn variable(self) -> &'static str {
+        match self {
+            Service::Portal => "AWS_ENDPOINT_URL_SSO",
+            Service::Oidc => "AWS_ENDPOINT_URL_SSO_OIDC",
+            Service::Sts => "AWS_ENDPOINT_URL_STS",
+        }
+    }
 }
 
 /// An AWS partition as botocore's `partitions.json` describes it: the regions it names, the
@@ -117,21 +139,13 @@ pub struct Variant {
     pub dual_stack: bool,
 }
 
-/// The regional endpoint of the SSO portal or SSO OIDC, by the services' endpoint rule sets.
+/// The regional endpoint of a service, by the services' endpoint rule sets.
 pub fn regional(service: Service, region: &str, v: Variant) -> String {
     let p = partition(region);
-    let name = match (service, v.fips) {
-        (Service::Portal, false) => "portal.sso",
-        (Service::Portal, true) => "portal.sso-fips",
-        (Service::Oidc, false) => "oidc",
-        (Service::Oidc, true) => "oidc-fips",
-    };
+    let (plain, fips) = service.names();
+    let name = if v.fips { fips } else { plain };
     if v.fips && !v.dual_stack && p.us_gov {
         // GovCloud's FIPS endpoints are its plain ones.
-        let plain = match service {
-            Service::Portal => "portal.sso",
-            Service::Oidc => "oidc",
-        };
         return format!("https://{plain}.{region}.amazonaws.com");
     }
     let suffix = if v.dual_stack {
@@ -159,11 +173,7 @@ pub fn endpoint_variant(
     let ignore = std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
         .is_ok_and(|v| v.eq_ignore_ascii_case("true"));
     if !ignore {
-        let specific = match service {
-            Service::Portal => "AWS_ENDPOINT_URL_SSO",
-            Service::Oidc => "AWS_ENDPOINT_URL_SSO_OIDC",
-        };
-        for var in [specific, "AWS_ENDPOINT_URL"] {
+        for var in [service.variable(), "AWS_ENDPOINT_URL"] {
             if let Ok(v) = std::env::var(var)
                 && !v.is_empty()
             {
@@ -177,18 +187,92 @@ pub fn endpoint_variant(
     regional(service, region, variant)
 }
 
+/// The regions STS answers on its global endpoint when `sts_regional_endpoints = legacy`
+/// (the rule set's list).
+const STS_LEGACY_GLOBAL: &[&str] = &[
+    "ap-northeast-1",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "aws-global",
+    "ca-central-1",
+    "eu-central-1",
+    "eu-north-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+];
+
+/// STS's endpoint and signing region as botocore resolves them: the overrides as for every
+/// service; without a region, the global endpoint (signed for us-east-1), or no signing
+/// region at all for an override (botocore cannot sign then: "You must specify a region");
+/// `aws-global`, or a legacy-list region with `sts_regional_endpoints = legacy`, the global
+/// endpoint too; else the regional one.
+pub fn sts_endpoint(
+    region: Option<&str>,
+    configured: Option<&str>,
+    variant: Variant,
+    legacy: bool,
+) -> (String, Option<String>) {
+    const GLOBAL: &str = "https://sts.amazonaws.com";
+    let Some(region) = region else {
+        let url = endpoint_variant(Service::Sts, "us-east-1", configured, variant);
+        if url != regional(Service::Sts, "us-east-1", variant) {
+            return (url, None);
+        }
+        let url = if variant == Variant::default() {
+            GLOBAL.to_string()
+        } else {
+            url
+        };
+        return (url, Some("us-east-1".into()));
+    };
+    let url = endpoint_variant(Service::Sts, region, configured, variant);
+    let global = variant == Variant::default()
+        && url == regional(Service::Sts, region, variant)
+        && (region == "aws-global" || (legacy && STS_LEGACY_GLOBAL.contains(&region)));
+    if global {
+        (GLOBAL.to_string(), Some("us-east-1".into()))
+    } else {
+        (url, Some(region.to_string()))
+    }
+}
+
 impl crate::config::Login {
     /// This login's endpoint for a service, overrides included.
     pub fn endpoint(&self, service: Service) -> String {
         let configured = match service {
             Service::Portal => self.portal_endpoint.as_deref(),
             Service::Oidc => self.oidc_endpoint.as_deref(),
+            Service::Sts => None,
         };
         let variant = Variant {
             fips: self.fips,
             dual_stack: self.dual_stack,
         };
         endpoint_variant(service, &self.region, configured, variant)
+    }
+}
+
+impl crate::config::Chain {
+    /// The STS endpoint of a role chain and the region requests are signed for (none: an
+    /// endpoint override and no region).
+    pub fn sts(&self) -> (String, Option<String>) {
+        let variant = Variant {
+            fips: self.fips,
+            dual_stack: self.dual_stack,
+        };
+        sts_endpoint(
+            self.region.as_deref(),
+            self.sts_endpoint.as_deref(),
+            variant,
+            self.legacy_sts,
+        )
     }
 }
 
@@ -203,6 +287,8 @@ pub struct Reply {
 pub enum Body<'a> {
     None,
     Json(&'a str),
+    /// A body sent as it is; its content type is among the request's headers.
+    Raw(&'a str),
 }
 
 pub struct Client {
@@ -371,6 +457,7 @@ impl Client {
                 }
                 match body {
                     Body::Json(j) => rb.header("content-type", "application/json").send(*j),
+                    Body::Raw(t) => rb.send(*t),
                     Body::None => rb.send_empty(),
                 }
             }
@@ -458,6 +545,21 @@ pub struct AwsError {
 
 impl AwsError {
     pub fn from_reply(r: &Reply) -> AwsError {
+        if r.body.trim_start().starts_with('<') {
+            // The query protocol (STS): `ErrorResponse › Error › {Type, Code, Message}`.
+            let code = xml_text(&r.body, "Code")
+                .or_else(|| r.error_type.clone())
+                .unwrap_or_else(|| format!("HTTP{}", r.status));
+            return AwsError {
+                status: r.status,
+                code,
+                message: xml_text(&r.body, "Message")
+                    .unwrap_or_default()
+                    .chars()
+                    .take(300)
+                    .collect(),
+            };
+        }
         let json: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
         let s = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_string);
         let code = r
@@ -487,6 +589,53 @@ impl AwsError {
             message: self.message,
         }
     }
+}
+
+/// The text of the first `<tag>…</tag>` element of an XML answer, entities decoded. The AWS
+/// query protocol's answers are flat enough for this: no attributes on the elements read,
+/// no CDATA, names unique where they are read.
+pub fn xml_text(xml: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let end = start + xml[start..].find(&close)?;
+    let raw = &xml[start..end];
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let Some(semi) = after.find(';').filter(|&i| i <= 10) else {
+            out.push('&');
+            rest = after;
+            continue;
+        };
+        let entity = &after[..semi];
+        let c = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match c {
+            Some(c) => {
+                out.push(c);
+                rest = &after[semi + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// OAuth error codes (RFC 6749 §5.2, RFC 8628 §3.5) as the OIDC API names its exceptions.
@@ -560,6 +709,66 @@ mod tests {
         assert_eq!(
             AwsError::from_reply(&reply(502, None, "<html>")).code,
             "HTTP502"
+        );
+    }
+
+    #[test]
+    fn query_protocol_errors_and_xml_text() {
+        let e = AwsError::from_reply(&reply(
+            403,
+            None,
+            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: a &amp; b &lt;x&gt; &#233;</Message></Error></ErrorResponse>",
+        ));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("AccessDenied", "User: a & b <x> é")
+        );
+        assert_eq!(xml_text("<a>&bogus; &</a>", "a").unwrap(), "&bogus; &");
+        assert_eq!(xml_text("<a>x</a>", "b"), None);
+    }
+
+    #[test]
+    fn sts_is_global_without_a_region_and_for_legacy_regions_only_when_asked() {
+        let plain = Variant::default();
+        let fips = Variant {
+            fips: true,
+            dual_stack: false,
+        };
+        let at = |r: Option<&str>, v, legacy| sts_endpoint(r, None, v, legacy);
+        assert_eq!(
+            at(None, plain, false),
+            ("https://sts.amazonaws.com".into(), Some("us-east-1".into()))
+        );
+        assert_eq!(
+            sts_endpoint(None, Some("http://127.0.0.1:9"), plain, false),
+            ("http://127.0.0.1:9".into(), None)
+        );
+        assert_eq!(
+            at(Some("eu-west-1"), plain, false),
+            (
+                "https://sts.eu-west-1.amazonaws.com".into(),
+                Some("eu-west-1".into())
+            )
+        );
+        assert_eq!(
+            at(Some("eu-west-1"), plain, true).0,
+            "https://sts.amazonaws.com"
+        );
+        assert_eq!(
+            at(Some("ap-east-1"), plain, true).0,
+            "https://sts.ap-east-1.amazonaws.com"
+        );
+        assert_eq!(
+            at(Some("eu-west-1"), fips, true).0,
+            "https://sts-fips.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            at(Some("us-gov-west-1"), fips, false).0,
+            "https://sts.us-gov-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            sts_endpoint(Some("eu-west-1"), Some("http://127.0.0.1:9/"), plain, true),
+            ("http://127.0.0.1:9".into(), Some("eu-west-1".into()))
         );
     }
 

@@ -24,6 +24,7 @@ mod edit;
 mod endpoint;
 mod env;
 mod error;
+mod federation;
 mod files;
 mod http;
 mod ini;
@@ -35,6 +36,7 @@ mod shell;
 mod signin;
 mod sigv4;
 mod stamp;
+mod sts;
 mod table;
 mod trust;
 
@@ -157,9 +159,13 @@ fn run_main() -> u8 {
             command: None,
             export,
             debug,
+            mfa_code: None,
         },
         None => cli::Cli::parse(),
     };
+    if let Some(code) = cli.mfa_code.clone() {
+        credentials::set_mfa_code(code);
+    }
     if cli.debug || std::env::var_os("SSOENV_DEBUG").is_some_and(|v| !v.is_empty() && v != "0") {
         messages::set_debug(true);
     }

@@ -1,7 +1,7 @@
 //! AWS Signature Version 4 (the "AWS4-HMAC-SHA256" scheme), as the AWS docs specify it and
 //! botocore implements it: canonical request, string to sign, the HMAC-SHA256 key chain
-//! (ring, already linked for TLS). Only presigned GET URLs are made here (EKS tokens); the
-//! tests check every signature against botocore's own signer.
+//! (ring, already linked for TLS): presigned GET URLs (EKS tokens) and signed POSTs (STS
+//! AssumeRole). The tests check signatures against botocore's own signer and the mock's.
 
 use ring::{digest, hmac};
 use time::OffsetDateTime;
@@ -31,6 +31,84 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
         .to_vec()
 }
 
+/// The date parts of a signature: `20261125`, `20261125T120005Z`.
+fn dates(now: OffsetDateTime) -> (String, String) {
+    let t = now.to_offset(time::UtcOffset::UTC);
+    let date = format!("{:04}{:02}{:02}", t.year(), u8::from(t.month()), t.day());
+    let amz_date = format!("{date}T{:02}{:02}{:02}Z", t.hour(), t.minute(), t.second());
+    (date, amz_date)
+}
+
+/// `https://host/path` split into scheme, host and path (`/` when none).
+fn split_url(url: &str) -> (&str, &str, &str) {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+    match rest.find('/') {
+        Some(i) => (scheme, &rest[..i], &rest[i..]),
+        None => (scheme, rest, "/"),
+    }
+}
+
+/// Headers as signed: lower-case names, sorted; values trimmed, inner runs of spaces as one.
+/// Returns the canonical header block and the signed-header list.
+fn canonical_headers(headers: &[(&str, &str)], host: &str) -> (String, String) {
+    let mut all: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_ascii_lowercase(),
+                v.split_whitespace().collect::<Vec<_>>().join(" "),
+            )
+        })
+        .collect();
+    all.push(("host".into(), host.to_ascii_lowercase()));
+    all.sort();
+    let block = all.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
+    let names: Vec<&str> = all.iter().map(|(k, _)| k.as_str()).collect();
+    (block, names.join(";"))
+}
+
+/// A request as SigV4 canonicalises it.
+struct Canonical<'a> {
+    method: &'a str,
+    path: &'a str,
+    query: &'a str,
+    headers: &'a str,
+    signed: &'a str,
+    payload: &'a [u8],
+}
+
+/// The signature of a canonical request: string to sign, then the HMAC key chain.
+fn signature(
+    c: &Canonical,
+    keys: &RoleCreds,
+    (date, amz_date): (&str, &str),
+    region: &str,
+    service: &str,
+) -> String {
+    let canonical = format!(
+        "{}\n{}\n{}\n{}\n{}\n{}",
+        c.method,
+        uri_encode(c.path, true),
+        c.query,
+        c.headers,
+        c.signed,
+        sha256_hex(c.payload)
+    );
+    let scope = format!("{date}/{region}/{service}/aws4_request");
+    let to_sign = format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+        sha256_hex(canonical.as_bytes())
+    );
+    let mut key = hmac(
+        format!("AWS4{}", keys.secret_access_key).as_bytes(),
+        date.as_bytes(),
+    );
+    for part in [region, service, "aws4_request"] {
+        key = hmac(&key, part.as_bytes());
+    }
+    hex::encode(hmac(&key, to_sign.as_bytes()))
+}
+
 /// What to presign: `GET` of `url` (`https://host/path`) with `params`, also signing
 /// `headers` (beyond `host`), valid `expires` seconds from `now`.
 pub struct Presign<'a> {
@@ -46,32 +124,13 @@ pub struct Presign<'a> {
 impl Presign<'_> {
     /// The presigned URL.
     pub fn sign(&self, keys: &RoleCreds) -> String {
-        let (scheme, rest) = self.url.split_once("://").unwrap_or(("https", self.url));
-        let (host, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        let t = self.now.to_offset(time::UtcOffset::UTC);
-        let date = format!("{:04}{:02}{:02}", t.year(), u8::from(t.month()), t.day());
-        let amz_date = format!("{date}T{:02}{:02}{:02}Z", t.hour(), t.minute(), t.second());
-        let scope = format!("{date}/{}/{}/aws4_request", self.region, self.service);
-        // Headers: lower-case names, sorted; values trimmed, inner runs of spaces as one.
-        let mut headers: Vec<(String, String)> = self
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.to_ascii_lowercase(),
-                    v.split_whitespace().collect::<Vec<_>>().join(" "),
-                )
-            })
-            .collect();
-        headers.push(("host".into(), host.to_ascii_lowercase()));
-        headers.sort();
-        let signed: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
-        let signed = signed.join(";");
-        let canonical_headers: String = headers.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
-        let credential = format!("{}/{scope}", keys.access_key_id);
+        let (scheme, host, path) = split_url(self.url);
+        let (date, amz_date) = dates(self.now);
+        let (canonical_headers, signed) = canonical_headers(self.headers, host);
+        let credential = format!(
+            "{}/{date}/{}/{}/aws4_request",
+            keys.access_key_id, self.region, self.service
+        );
         let expires = self.expires.to_string();
         let mut query: Vec<(String, String)> = self
             .params
@@ -95,24 +154,72 @@ impl Presign<'_> {
         query.sort();
         let canonical_query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let canonical_query = canonical_query.join("&");
-        let canonical = format!(
-            "GET\n{}\n{canonical_query}\n{canonical_headers}\n{signed}\n{}",
-            uri_encode(path, true),
-            sha256_hex(b"")
+        let canonical = Canonical {
+            method: "GET",
+            path,
+            query: &canonical_query,
+            headers: &canonical_headers,
+            signed: &signed,
+            payload: b"",
+        };
+        let signature = signature(
+            &canonical,
+            keys,
+            (&date, &amz_date),
+            self.region,
+            self.service,
         );
-        let to_sign = format!(
-            "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
-            sha256_hex(canonical.as_bytes())
-        );
-        let mut key = hmac(
-            format!("AWS4{}", keys.secret_access_key).as_bytes(),
-            date.as_bytes(),
-        );
-        for part in [self.region, self.service, "aws4_request"] {
-            key = hmac(&key, part.as_bytes());
-        }
-        let signature = hex::encode(hmac(&key, to_sign.as_bytes()));
         format!("{scheme}://{host}{path}?{canonical_query}&X-Amz-Signature={signature}")
+    }
+}
+
+/// What to sign in headers: a `POST` of `body` to `url` (no query) with `headers` (beyond
+/// `host` and the ones signing adds), as botocore's `SigV4Auth` signs the query-protocol APIs.
+pub struct SignedPost<'a> {
+    pub url: &'a str,
+    pub region: &'a str,
+    pub service: &'a str,
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: &'a str,
+    pub now: OffsetDateTime,
+}
+
+impl SignedPost<'_> {
+    /// The headers to send besides `headers`: `X-Amz-Date`, `X-Amz-Security-Token` (for
+    /// session credentials) and `Authorization`.
+    pub fn sign(&self, keys: &RoleCreds) -> Vec<(&'static str, String)> {
+        let (_, host, path) = split_url(self.url);
+        let (date, amz_date) = dates(self.now);
+        let mut added = vec![("X-Amz-Date", amz_date.clone())];
+        if !keys.session_token.is_empty() {
+            added.push(("X-Amz-Security-Token", keys.session_token.clone()));
+        }
+        let mut all: Vec<(&str, &str)> = self.headers.to_vec();
+        all.extend(added.iter().map(|(k, v)| (*k, v.as_str())));
+        let (canonical_headers, signed) = canonical_headers(&all, host);
+        let canonical = Canonical {
+            method: "POST",
+            path,
+            query: "",
+            headers: &canonical_headers,
+            signed: &signed,
+            payload: self.body.as_bytes(),
+        };
+        let signature = signature(
+            &canonical,
+            keys,
+            (&date, &amz_date),
+            self.region,
+            self.service,
+        );
+        added.push((
+            "Authorization",
+            format!(
+                "AWS4-HMAC-SHA256 Credential={}/{date}/{}/{}/aws4_request, SignedHeaders={signed}, Signature={signature}",
+                keys.access_key_id, self.region, self.service
+            ),
+        ));
+        added
     }
 }
 

@@ -1,5 +1,5 @@
 //! `ssoenv eks-token`: the ExecCredential of `aws eks get-token`, its presigned URL verified
-//! by botocore's own SigV4 signer, cached while it lasts.
+//! by botocore's own SigV4 signer and accepted by the mock's STS, cached while it lasts.
 
 use std::process::Command;
 
@@ -151,4 +151,33 @@ fn the_sts_endpoint_override_and_the_kubeconfig_snippet() {
         "{snippet}"
     );
     s.run(&["eks-token", "dev"]).fails(2, "--cluster");
+}
+
+#[test]
+fn sts_accepts_the_token_for_its_cluster_only() {
+    let mut s = Sandbox::signed_in();
+    let url = s.mock.url();
+    s.set("AWS_ENDPOINT_URL_STS", &url);
+    let out = s
+        .run(&["eks-token", "--cluster", "prod", "dev"])
+        .ok()
+        .to_string();
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let presigned = url_of(v["status"]["token"].as_str().unwrap());
+    assert!(
+        presigned.starts_with(&format!("{url}/?Action=GetCallerIdentity")),
+        "{presigned}"
+    );
+    // What the cluster's authenticator does: GET the URL with the cluster's header.
+    let (status, body) = http_get(&presigned, &[("x-k8s-aws-id", "prod")]);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("<Account>111111111111</Account>")
+            && body.contains("<Arn>arn:aws:sts::111111111111:assumed-role/ReadOnly/"),
+        "{body}"
+    );
+    // Another cluster's header does not match the signature.
+    let (status, body) = http_get(&presigned, &[("x-k8s-aws-id", "staging")]);
+    assert_eq!(status, 403);
+    assert!(body.contains("SignatureDoesNotMatch"), "{body}");
 }

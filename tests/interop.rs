@@ -13,9 +13,11 @@ import botocore.session
 from botocore.credentials import JSONFileCache
 s = botocore.session.Session(profile=sys.argv[1])
 if "cli-cache" in sys.argv:
-    # What the AWS CLI does: share ~/.aws/cli/cache.
-    p = s.get_component("credential_provider").get_provider("sso")
-    p.cache = JSONFileCache(os.path.expanduser(os.path.join("~", ".aws", "cli", "cache")))
+    # What the AWS CLI does: share ~/.aws/cli/cache, for SSO and assumed roles.
+    cache = JSONFileCache(os.path.expanduser(os.path.join("~", ".aws", "cli", "cache")))
+    r = s.get_component("credential_provider")
+    r.get_provider("sso").cache = cache
+    r.get_provider("assume-role").cache = cache
 c = s.get_credentials().get_frozen_credentials()
 print(json.dumps({"AccessKeyId": c.access_key, "SecretAccessKey": c.secret_key, "SessionToken": c.token}))
 "#;
@@ -33,8 +35,8 @@ pub fn python() -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
-/// botocore's credentials for a profile, in the sandbox's HOME and endpoints.
-fn botocore(s: &Sandbox, profile: &str, cli_cache: bool) -> Value {
+/// botocore's credentials for a profile, in the sandbox's HOME and endpoints (STS's too).
+pub(crate) fn botocore(s: &Sandbox, profile: &str, cli_cache: bool) -> Value {
     let mut c = Command::new(python());
     c.arg("-c").arg(PEER).arg(profile);
     if cli_cache {
@@ -45,6 +47,7 @@ fn botocore(s: &Sandbox, profile: &str, cli_cache: bool) -> Value {
         .env("HOME", s.home())
         .env("AWS_ENDPOINT_URL_SSO", s.mock.url())
         .env("AWS_ENDPOINT_URL_SSO_OIDC", s.mock.url())
+        .env("AWS_ENDPOINT_URL_STS", s.mock.url())
         .env(
             "AWS_SHARED_CREDENTIALS_FILE",
             s.dir.path().join("no-credentials"),

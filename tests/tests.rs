@@ -3,6 +3,7 @@
 
 mod support;
 
+mod chain;
 mod completion;
 mod configure;
 mod corpus;

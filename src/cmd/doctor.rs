@@ -157,12 +157,16 @@ fn profiles_and_logins(cfg: &Config, found: &mut Vec<Finding>) {
                         clock::format_time(c.expiration)
                     )));
                 } else {
-                    found.push(ok(format!(
-                        "profile '{}' resolves (account {}, role {})",
-                        visible(name),
-                        p.account_id,
-                        visible(&p.role_name)
-                    )));
+                    let role = match p.chain.as_ref().and_then(|c| c.hops.last()) {
+                        Some(h) => format!(
+                            "role {}, assumed from account {} role {}",
+                            visible(&h.role_arn),
+                            p.account_id,
+                            visible(&p.role_name)
+                        ),
+                        None => format!("account {}, role {}", p.account_id, visible(&p.role_name)),
+                    };
+                    found.push(ok(format!("profile '{}' resolves ({role})", visible(name))));
                 }
                 if !logins.iter().any(|l| l.token_key() == p.login.token_key()) {
                     logins.push(p.login);

@@ -31,23 +31,6 @@ users:
       interactiveMode: Never
 ";
 
-/// STS for a region: the override, else the regional endpoint of the region's partition.
-fn sts_endpoint(region: &str) -> String {
-    for var in ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"] {
-        if let Ok(v) = std::env::var(var)
-            && !v.is_empty()
-        {
-            return format!("{}/", v.trim_end_matches('/'));
-        }
-    }
-    let suffix = if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    };
-    format!("https://sts.{region}.{suffix}/")
-}
-
 pub fn run(args: &EksTokenArgs) -> Result<String> {
     let name = config::choose_profile(args.profile.as_deref());
     if args.kubeconfig_snippet {
@@ -75,7 +58,9 @@ pub fn run(args: &EksTokenArgs) -> Result<String> {
         })?;
     config::check_region(&region)
         .map_err(|why| Error::Usage(format!("--region {region}: {why}")))?;
-    let endpoint = sts_endpoint(&region);
+    // The regional endpoint of the region's partition, or the override.
+    let (endpoint, _) =
+        crate::http::sts_endpoint(Some(&region), None, crate::http::Variant::default(), false);
     let now = clock::now();
     // The cache first, then the lock and the portal: as every export.
     let creds = credentials::credentials(&profile)?;

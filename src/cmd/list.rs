@@ -14,7 +14,11 @@ pub fn run(args: &ListArgs) -> Result<String> {
         }
         out.push_str(&s.name);
         if args.long {
-            out.push_str(if sso { "\tsso" } else { "\t-" });
+            out.push_str(match (sso, s.has("role_arn")) {
+                (true, true) => "\trole",
+                (true, false) => "\tsso",
+                _ => "\t-",
+            });
         }
         out.push('\n');
     }

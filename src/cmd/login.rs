@@ -49,9 +49,13 @@ pub fn run(args: &LoginArgs) -> Result<String> {
         } else {
             credentials::cached_credentials(p, clock::now())
         };
-        let creds = match cached {
-            Some(c) => c,
-            None => credentials::fetch_credentials(p, &client, &held.token)?,
+        let creds = match (cached, &p.chain) {
+            (Some(c), _) => c,
+            (None, None) => credentials::fetch_credentials(p, &client, &held.token)?,
+            (None, Some(chain)) => {
+                let sso = credentials::fetch_credentials(p, &client, &held.token)?;
+                credentials::assume_chain(chain, &client, sso)?
+            }
         };
         eprintln!(
             "ssoenv: credentials for profile '{}' are ready until {}",

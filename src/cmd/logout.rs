@@ -1,6 +1,7 @@
 //! `ssoenv logout [--sso-session NAME | --all]`: what `aws sso logout` does — the Logout API
 //! with each cached token (failures are warnings), then the token files and the SSO
-//! role-credential cache files are deleted — plus the shell plugins' stamp files.
+//! role-credential cache files are deleted — plus the assumed-role caches of the role chains
+//! that start from those sign-ins, and the shell plugins' stamp files.
 //! Client registrations (cache files without `accessToken`) are kept, as the CLI keeps them.
 //! The direnv plugin's renewal timers (`<stamp>.direnv-timer`, their pid) are stopped.
 
@@ -16,20 +17,38 @@ use crate::portal;
 
 pub fn run(args: &LogoutArgs) -> Result<String> {
     let client = Client::new(None)?;
-    let (tokens, roles) = match &args.sso_session {
+    let session = args.sso_session.as_deref();
+    let cfg = match session {
         Some(name) => {
             let cfg = config::load()?;
             cfg.session_login(name)?;
-            // Role caches of the profiles that use this session.
-            let roles = cfg
-                .profiles()
-                .filter_map(|s| cfg.resolve(&s.name).ok())
-                .filter(|p| p.login.session.as_deref() == Some(name.as_str()))
-                .filter_map(|p| crate::credentials::role_cache_path(&p).ok())
-                .filter(|p| p.exists())
-                .collect();
-            (vec![cache::token_path(name)?], roles)
+            Some(cfg)
         }
+        None => config::load().ok(),
+    };
+    // The assumed-role caches of the role chains that start from these sign-ins: derived
+    // from them, they go with them (the AWS CLI's logout leaves them).
+    let mut derived = Vec::new();
+    if let Some(cfg) = &cfg {
+        for p in cfg.profiles().filter_map(|s| cfg.resolve(&s.name).ok()) {
+            if session.is_some_and(|n| p.login.session.as_deref() != Some(n)) {
+                continue;
+            }
+            match (&p.chain, session) {
+                (Some(c), _) => derived.extend(
+                    c.hops
+                        .iter()
+                        .filter_map(|h| crate::credentials::hop_cache_path(h).ok()),
+                ),
+                (None, Some(_)) => {
+                    derived.extend(crate::credentials::sso_cache_path(&p).ok());
+                }
+                (None, None) => {}
+            }
+        }
+    }
+    let (tokens, roles) = match session {
+        Some(name) => (vec![cache::token_path(name)?], Vec::new()),
         None => (
             json_files(&cache::token_dir()?)?,
             json_files(&cache::role_dir()?)?,
@@ -67,6 +86,9 @@ pub fn run(args: &LogoutArgs) -> Result<String> {
         if is_sso {
             remove(&path)?;
         }
+    }
+    for path in derived {
+        remove(&path)?;
     }
     // Temp files a killed run left behind may hold a secret: they go with the caches.
     files::remove_temp_files(&cache::token_dir()?, None);

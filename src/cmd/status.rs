@@ -62,9 +62,11 @@ struct TokenState {
     error: Option<String>,
 }
 
-/// One profile and its cached credentials, or why it does not resolve.
+/// One profile and its cached credentials, or why it does not resolve. (Most rows resolve:
+/// boxing them to even out the variants would cost an allocation each.)
 #[derive(Serialize)]
 #[serde(untagged)]
+#[allow(clippy::large_enum_variant)]
 enum ProfileRow {
     Resolved {
         name: String,
@@ -79,6 +81,9 @@ enum ProfileRow {
         account_id: String,
         #[serde(rename = "roleName")]
         role_name: String,
+        /// The last role of a role chain (`role_arn`), assumed from the SSO role above.
+        #[serde(rename = "roleArn", skip_serializing_if = "Option::is_none")]
+        role_arn: Option<String>,
         region: Option<String>,
         credentials: CredentialState,
     },
@@ -221,6 +226,11 @@ fn profile_row(p: &SsoProfile, now: OffsetDateTime) -> ProfileRow {
         sso_region: p.login.region.clone(),
         account_id: p.account_id.clone(),
         role_name: p.role_name.clone(),
+        role_arn: p
+            .chain
+            .as_ref()
+            .and_then(|c| c.hops.last())
+            .map(|h| h.role_arn.clone()),
         region: p.region.clone(),
         credentials,
     }
@@ -282,13 +292,17 @@ fn draw(r: &Report, now: OffsetDateTime) -> String {
                 name,
                 account_id,
                 role_name,
+                role_arn,
                 region,
                 credentials: c,
                 ..
             } => vec![
                 crate::messages::visible(name),
                 account_id.clone(),
-                role_name.clone(),
+                match role_arn {
+                    Some(arn) => format!("{} (from {role_name})", crate::messages::visible(arn)),
+                    None => role_name.clone(),
+                },
                 region.clone().unwrap_or_else(|| "-".into()),
                 if c.cached {
                     expiry(("expire", "expired"), &c.expiration, c.expires_in, now)

@@ -1,7 +1,8 @@
-//! A mock of the two AWS APIs ssoenv speaks: the SSO portal (GetRoleCredentials, ListAccounts,
-//! ListAccountRoles, Logout) and SSO OIDC (RegisterClient, StartDeviceAuthorization, CreateToken
-//! with all three grants, and the `/authorize` page of the PKCE flow), on one local port over
-//! plain HTTP/1.1 with keep-alive.
+//! A mock of the AWS APIs ssoenv speaks: the SSO portal (GetRoleCredentials, ListAccounts,
+//! ListAccountRoles, Logout), SSO OIDC (RegisterClient, StartDeviceAuthorization, CreateToken
+//! with all three grants, and the `/authorize` page of the PKCE flow) and STS (AssumeRole,
+//! presigned GetCallerIdentity, both checking SigV4 signatures), on one local port over plain
+//! HTTP/1.1 with keep-alive; and the sign-in federation endpoint (`getSigninToken`, `login`).
 //!
 //! It speaks the wire format of the API models: paths, the bearer header, JSON members, epoch
 //! milliseconds for credential expiry, `x-amzn-ErrorType` plus the portal's `{"message"}` or
@@ -9,7 +10,7 @@
 //! It records every request, and injects faults per route: error statuses, garbage bodies,
 //! closed connections, latency and a server that never answers.
 //!
-//! One file per part: `wire.rs` (HTTP and faults), `portal.rs`, `oidc.rs`. Used by the
+//! One file per part: `wire.rs` (HTTP and faults), `portal.rs`, `oidc.rs`, `sts.rs`. Used by the
 //! integration tests and by `examples/mock.rs`; never part of the `ssoenv` binary.
 
 #![allow(dead_code)]
@@ -23,10 +24,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 mod oidc;
 mod portal;
+mod sts;
 mod wire;
 
 use oidc::*;
 use portal::*;
+pub use sts::AssumedRole;
+use sts::{Issued, RoleRule};
 use wire::*;
 pub use wire::{base64url, query_params};
 
@@ -43,10 +47,17 @@ pub enum Route {
     StartDeviceAuthorization,
     CreateToken,
     Authorize,
+    AssumeRole,
+    GetCallerIdentity,
+    Federation,
     Other,
 }
 
 impl Route {
+    fn is_sts(self) -> bool {
+        matches!(self, Route::AssumeRole | Route::GetCallerIdentity)
+    }
+
     fn is_oidc(self) -> bool {
         matches!(
             self,
@@ -193,6 +204,14 @@ struct State {
     faults: HashMap<Route, VecDeque<Fault>>,
     always: HashMap<Route, Fault>,
     requests: Vec<Recorded>,
+    /// Every credential the mock issued, by access key id (for STS's signature checks).
+    issued: HashMap<String, Issued>,
+    assumed: Vec<AssumedRole>,
+    role_rules: HashMap<String, RoleRule>,
+    /// The longest STS credentials live (AssumeRole's DurationSeconds, at most this).
+    sts_lifetime: Duration,
+    /// Sign-in tokens of the federation endpoint, with the access key they stand for.
+    signin_tokens: Vec<(String, String)>,
 }
 
 struct Inner {
@@ -243,6 +262,11 @@ impl Mock {
                 faults: HashMap::new(),
                 always: HashMap::new(),
                 requests: Vec::new(),
+                issued: HashMap::new(),
+                assumed: Vec::new(),
+                role_rules: HashMap::new(),
+                sts_lifetime: Duration::from_secs(12 * 3600),
+                signin_tokens: Vec::new(),
             }),
             stop: AtomicBool::new(false),
             log: AtomicBool::new(false),
@@ -406,6 +430,48 @@ impl Mock {
         self.state().issued_creds.clone()
     }
 
+    /// AssumeRole calls answered, oldest first.
+    pub fn assumed_roles(&self) -> Vec<AssumedRole> {
+        self.state().assumed.clone()
+    }
+
+    /// The federation endpoint's sign-in tokens and the access key each stands for.
+    pub fn signin_tokens(&self) -> Vec<(String, String)> {
+        self.state().signin_tokens.clone()
+    }
+
+    /// STS credentials live at most this long (whatever DurationSeconds asks).
+    pub fn set_sts_lifetime(&self, d: Duration) {
+        self.state().sts_lifetime = d;
+    }
+
+    /// AssumeRole of `role_arn` needs this ExternalId.
+    pub fn require_external_id(&self, role_arn: &str, id: &str) {
+        self.state()
+            .role_rules
+            .entry(role_arn.into())
+            .or_default()
+            .external_id = Some(id.into());
+    }
+
+    /// AssumeRole of `role_arn` needs this MFA device and code.
+    pub fn require_mfa(&self, role_arn: &str, serial: &str, code: &str) {
+        self.state()
+            .role_rules
+            .entry(role_arn.into())
+            .or_default()
+            .mfa = Some((serial.into(), code.into()));
+    }
+
+    /// AssumeRole of `role_arn` is refused (AccessDenied).
+    pub fn deny_role(&self, role_arn: &str) {
+        self.state()
+            .role_rules
+            .entry(role_arn.into())
+            .or_default()
+            .denied = true;
+    }
+
     /// Access tokens signed out through Logout.
     pub fn logged_out_tokens(&self) -> Vec<String> {
         self.state().logged_out.clone()
@@ -473,6 +539,9 @@ fn handle(inner: &Inner, route: Route, req: &Request) -> Response {
             }
         }
         Route::Authorize => authorize(inner, &mut s, req),
+        Route::AssumeRole => sts::assume_role(inner, &mut s, req),
+        Route::GetCallerIdentity => sts::get_caller_identity(&mut s, req),
+        Route::Federation => sts::federation(inner, &mut s, req),
         // The verification page a user opens for the device code: the mock approves codes by
         // itself (see DeviceApproval), so it only says so.
         Route::Other if req.method == "GET" && req.path == "/device" => Response {

@@ -31,15 +31,10 @@ pub(super) fn portal(inner: &Inner, s: &mut State, route: Route, req: &Request) 
             if !allowed {
                 return Response::error(route, 403, "ForbiddenException", "No access");
             }
-            let c = s.next_creds.pop_front().unwrap_or_else(|| Creds {
-                access_key_id: random(inner, "ASIA", 20).to_uppercase(),
-                secret_access_key: random(inner, "", 40),
-                session_token: random(inner, "IQoJb3JpZ2luX2VjE", 200),
-                expiration_ms: (SystemTime::now() + s.credential_lifetime)
-                    .duration_since(UNIX_EPOCH)
-                    .unwrap()
-                    .as_millis() as i64,
-            });
+            let given = s.next_creds.pop_front();
+            let lifetime = s.credential_lifetime;
+            let arn = format!("arn:aws:sts::{account}:assumed-role/{role}/user@example.com");
+            let c = sts::issue(inner, s, given, lifetime, &arn, false);
             s.issued_creds.push(c.clone());
             Response::json(
                 200,

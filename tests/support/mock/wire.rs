@@ -37,6 +37,9 @@ impl Response {
 
     /// An error in the shape of the route's API.
     pub(super) fn error(route: Route, status: u16, name: &str, message: &str) -> Response {
+        if route.is_sts() {
+            return sts::error(status, name, message);
+        }
         if route.is_oidc() {
             // OIDC: the name in the header, OAuth-style members in the body.
             let code = name.trim_end_matches("Exception");
@@ -117,6 +120,7 @@ pub(super) fn route_of(method: &str, path: &str) -> Route {
         ("POST", "/device_authorization") => Route::StartDeviceAuthorization,
         ("POST", "/token") => Route::CreateToken,
         ("GET", "/authorize") => Route::Authorize,
+        ("GET", "/federation") => Route::Federation,
         _ => Route::Other,
     }
 }
@@ -130,7 +134,10 @@ pub(super) fn serve(inner: &Inner, stream: TcpStream) {
     };
     let mut reader = BufReader::new(stream);
     while let Some(req) = read_request(&mut reader) {
-        let route = route_of(&req.method, &req.path);
+        let route = match route_of(&req.method, &req.path) {
+            Route::Other if req.path == "/" => sts::sts_route(&req),
+            r => r,
+        };
         let fault = {
             let mut s = inner.state.lock().unwrap_or_else(|e| e.into_inner());
             s.requests.push(Recorded {
