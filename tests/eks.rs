@@ -99,19 +99,35 @@ fn the_token_is_a_presigned_url_botocore_verifies_and_is_reused_while_it_lasts()
         .to_string();
     assert_eq!(again, out);
     assert_eq!(s.mock.requests().len(), requests);
-    let mode = std::fs::metadata(
-        std::fs::read_dir(s.home().join(".local/state/ssoenv/eks"))
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path(),
-    )
-    .unwrap();
+    let cached = std::fs::read_dir(s.home().join(".local/state/ssoenv/eks"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mode = std::fs::metadata(&cached).unwrap();
     assert_eq!(
         std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
         0o600
     );
+    // Within a minute of its end, the token is signed anew (with the cached credentials:
+    // still no request).
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&cached).unwrap()).unwrap();
+    file["expirationTimestamp"] = iso(now() + 30).into();
+    std::fs::write(&cached, file.to_string()).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let renewed = s
+        .run(&["eks-token", "--cluster", "my-cluster", "dev"])
+        .ok()
+        .to_string();
+    let v: Value = serde_json::from_str(&renewed).unwrap();
+    assert_ne!(renewed, out);
+    assert!(botocore_verifies(
+        &url_of(v["status"]["token"].as_str().unwrap()),
+        c,
+        "my-cluster"
+    ));
+    assert_eq!(s.mock.requests().len(), requests);
 }
 
 #[test]

@@ -84,6 +84,9 @@ enum ProfileRow {
         /// The last role of a role chain (`role_arn`), assumed from the SSO role above.
         #[serde(rename = "roleArn", skip_serializing_if = "Option::is_none")]
         role_arn: Option<String>,
+        /// Where that role is asked for.
+        #[serde(rename = "stsEndpoint", skip_serializing_if = "Option::is_none")]
+        sts_endpoint: Option<String>,
         region: Option<String>,
         credentials: CredentialState,
     },
@@ -231,6 +234,7 @@ fn profile_row(p: &SsoProfile, now: OffsetDateTime) -> ProfileRow {
             .as_ref()
             .and_then(|c| c.hops.last())
             .map(|h| h.role_arn.clone()),
+        sts_endpoint: p.chain.as_ref().map(|c| c.sts().0),
         region: p.region.clone(),
         credentials,
     }
