@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Times a warm `ssoenv dev` (credentials cached: config + one cache file, no network) against
-# spawning a trivial process, and prints the ratio. A benchmark, not a test.
+# spawning a trivial process, and prints the ratio; the same for a role profile and an EKS
+# token. A benchmark, not a test.
 #   bench/warm.sh [path/to/ssoenv]     (default: builds and uses target/release/ssoenv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,11 @@ sso_account_id = 111111111111
 sso_role_name = ReadOnly
 region = eu-west-2
 
+[profile ops]
+role_arn = arn:aws:iam::333333333333:role/Ops
+source_profile = dev
+region = eu-west-1
+
 [sso-session corp]
 sso_start_url = https://corp.awsapps.com/start
 sso_region = us-east-1
@@ -38,10 +44,16 @@ key=$(printf '%s' '{"accountId":"111111111111","roleName":"ReadOnly","sessionNam
 exp=$(date -u -d '+6 hours' +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -v+6H +%Y-%m-%dT%H:%M:%SZ)
 printf '{"ProviderType":"sso","Credentials":{"AccessKeyId":"ASIABENCH","SecretAccessKey":"s3cr3t","SessionToken":"tok","Expiration":"%s","AccountId":"111111111111"}}' "$exp" \
   >"$home/.aws/cli/cache/$key.json"
+# The role assumed from dev, cached under the AWS CLI's key for AssumeRole.
+key=$(printf '%s' '{"RoleArn": "arn:aws:iam::333333333333:role/Ops"}' | sha1sum | cut -d' ' -f1)
+printf '{"Credentials":{"AccessKeyId":"ASIAOPS","SecretAccessKey":"s3cr3t","SessionToken":"tok","Expiration":"%s","AccountId":"333333333333"}}' "$exp" \
+  >"$home/.aws/cli/cache/$key.json"
 
 # Unreachable endpoints: a warm run that touched the network would fail loudly.
 export HOME=$home AWS_ENDPOINT_URL_SSO=http://127.0.0.1:9 AWS_ENDPOINT_URL_SSO_OIDC=http://127.0.0.1:9
 "$bin" dev >/dev/null
+"$bin" ops >/dev/null
+"$bin" eks-token --cluster prod dev >/dev/null
 
 json=$(mktemp)
 hyperfine --warmup 20 --runs 300 -N --export-json "$json" "$bin dev" "true" >&2
@@ -50,6 +62,15 @@ import json, sys
 r = json.load(open(sys.argv[1]))["results"]
 s, t = r[0]["mean"], r[1]["mean"]
 print(f"warm ssoenv dev: {s*1e3:.3f} ms   spawn true: {t*1e3:.3f} ms   ratio: {s/t:.2f}x")
+PY
+
+# A role profile (its assumed role cached) and an EKS token (cached), warm, against `true`.
+hyperfine --warmup 20 --runs 300 -N --export-json "$json" "$bin ops" "$bin eks-token --cluster prod dev" "true" >&2
+python3 - "$json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+o, e, t = r[0]["mean"], r[1]["mean"], r[2]["mean"]
+print(f"warm role profile: {o*1e3:.3f} ms ({o/t:.2f}x true)   warm eks-token: {e*1e3:.3f} ms ({e/t:.2f}x true)")
 PY
 
 # The same warm read through botocore, the SDK the AWS CLI is built on, sharing the CLI's
