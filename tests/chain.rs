@@ -488,3 +488,16 @@ fn the_credential_endpoint_serves_a_chained_role_and_renews_it_underneath() {
     assert!(deep.contains(&words[1].to_string()) && deep.contains(&words[2].to_string()));
     assert_ne!(words[1], words[2], "renewed underneath: {text}");
 }
+
+#[test]
+fn many_shells_at_once_cost_one_call_per_role() {
+    let s = chained();
+    let out = s.run_concurrently(&["deep"], 8);
+    assert!(out.contains("AWS_ACCESS_KEY_ID"));
+    assert_eq!(s.mock.count(Route::GetRoleCredentials), 1);
+    assert_eq!(
+        s.mock.count(Route::AssumeRole),
+        2,
+        "one per role of the chain"
+    );
+}
