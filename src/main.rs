@@ -26,6 +26,7 @@ mod env;
 mod error;
 mod files;
 mod http;
+mod index;
 mod ini;
 mod messages;
 mod oidc;
