@@ -436,7 +436,8 @@ pub struct ListArgs {
     #[arg(long)]
     pub sso: bool,
 
-    /// Mark each profile in a second, tab-separated column: `sso`, `role` (a role_arn) or `-`.
+    /// Mark each profile in a second, tab-separated column: `sso` (an SSO profile, or a role
+    /// assumed from one) or `-`.
     #[arg(long, short = 'l')]
     pub long: bool,
 }

@@ -16,7 +16,18 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::files;
+use crate::index;
 use crate::ini::{self, SectionKind, Value};
+
+/// The keys that make a profile one ssoenv gives credentials for ([`Config::is_sso`]): SSO
+/// settings, or a role to assume.
+const SSO_KEYS: [&str; 5] = [
+    "sso_account_id",
+    "sso_role_name",
+    "sso_session",
+    "sso_start_url",
+    "role_arn",
+];
 
 /// The scope an sso-session registers for when it names none.
 pub const DEFAULT_SCOPE: &str = "sso:account:access";
@@ -107,29 +118,34 @@ pub struct Login {
     pub hint: String,
 }
 
-/// A boolean setting as botocore reads it: the environment variable, else the profile's key.
-fn flag(var: &str, key: &str, profile: Option<&Section>) -> Option<bool> {
-    let value = std::env::var(var)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .or_else(|| profile.and_then(|p| p.get(key)).map(str::to_string))?;
+/// A boolean setting as botocore reads it: the environment variable's value, else the
+/// profile's key.
+fn flag(env: Option<&str>, key: &str, profile: Option<&Section>) -> Option<bool> {
+    let value = env.or_else(|| profile.and_then(|p| p.get(key)))?;
     Some(value.eq_ignore_ascii_case("true"))
+}
+
+/// `AWS_USE_FIPS_ENDPOINT` and `AWS_USE_DUALSTACK_ENDPOINT` when set and not empty, read once
+/// per process (`status` resolves every profile of a big file).
+fn endpoint_env() -> &'static [Option<String>; 2] {
+    static ENV: std::sync::OnceLock<[Option<String>; 2]> = std::sync::OnceLock::new();
+    ENV.get_or_init(|| {
+        ["AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT"]
+            .map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+    })
 }
 
 /// The endpoint variants for a login reached through `profile` (or none).
 fn variants(profile: Option<&Section>, start_url: &str) -> (bool, bool) {
-    let fips = flag("AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint", profile).unwrap_or(false);
+    let [fips_env, dual_env] = endpoint_env();
+    let fips = flag(fips_env.as_deref(), "use_fips_endpoint", profile).unwrap_or(false);
     let host = start_url
         .split("://")
         .nth(1)
         .and_then(|r| r.split(['/', '?', '#']).next())
         .unwrap_or("");
-    let dual = flag(
-        "AWS_USE_DUALSTACK_ENDPOINT",
-        "use_dualstack_endpoint",
-        profile,
-    )
-    .unwrap_or_else(|| host.to_ascii_lowercase().ends_with(".app.aws"));
+    let dual = flag(dual_env.as_deref(), "use_dualstack_endpoint", profile)
+        .unwrap_or_else(|| host.to_ascii_lowercase().ends_with(".app.aws"));
     (fips, dual)
 }
 
@@ -340,35 +356,119 @@ fn expand_user(path: &str) -> String {
 /// Reads and parses the config file.
 pub fn load() -> Result<Config> {
     let path = config_path()?;
-    let Some(bytes) = files::read_bounded(&path, files::CONFIG_CAP)? else {
-        return Err(Error::ConfigMissing { path });
-    };
+    let (file, meta) = open(&path)?;
+    let bytes = files::read_opened(&path, file, &meta, files::CONFIG_CAP)?;
     let text = utf8(&bytes, &path)?;
-    parse(text, path)
+    let (ini, spans) = ini::parse_spans(text, |_| true, &SSO_KEYS).map_err(|e| syntax(&path, e))?;
+    index::refresh(&path, &meta, text, &spans);
+    from_ini(Ok(ini), path)
+}
+
+/// The config file, opened, with its metadata.
+fn open(path: &Path) -> Result<(std::fs::File, std::fs::Metadata)> {
+    files::open_bounded(path, files::CONFIG_CAP)?.ok_or_else(|| Error::ConfigMissing {
+        path: path.to_path_buf(),
+    })
+}
+
+fn syntax(path: &Path, e: ini::SyntaxError) -> Error {
+    Error::ConfigSyntax {
+        path: path.to_path_buf(),
+        line: e.line,
+        message: e.message,
+    }
 }
 
 /// Reads the config file for one profile: every line is checked as by [`load`], but only
 /// the profile's sections, the sso-sessions and the services sections are built. A missing
 /// profile is looked up in the whole file, for its "did you mean"; a role chain (`role_arn`)
-/// is followed in the whole file.
+/// is followed in the whole file. With a current [`index`] of a big file, only those
+/// sections are read.
 pub fn load_for(profile: &str) -> Result<Config> {
     let path = config_path()?;
-    let Some(bytes) = files::read_bounded(&path, files::CONFIG_CAP)? else {
-        return Err(Error::ConfigMissing { path });
-    };
+    let (file, meta) = open(&path)?;
+    if let Some(ini) = index::Index::read(&path, &meta)
+        .and_then(|ix| ix.sections_for(&path, &file, &meta, profile))
+    {
+        let cfg = from_ini(Ok(ini), path.clone())?;
+        if cfg.profile(profile).is_some_and(|p| !p.has("role_arn")) {
+            crate::debug!("config: read {profile}'s sections by the index");
+            return Ok(cfg);
+        }
+    }
+    let bytes = files::read_opened(&path, file, &meta, files::CONFIG_CAP)?;
     let text = utf8(&bytes, &path)?;
-    parse_for(text, path, profile)
+    let (ini, spans) =
+        ini::parse_spans(text, |h| keeps(h, profile), &SSO_KEYS).map_err(|e| syntax(&path, e))?;
+    index::refresh(&path, &meta, text, &spans);
+    let cfg = from_ini(Ok(ini), path.clone())?;
+    // A role chain needs its source profiles: the whole file.
+    if cfg.profile(profile).is_none_or(|p| p.has("role_arn")) {
+        return parse(text, path);
+    }
+    Ok(cfg)
 }
 
-/// [`parse`] for one profile (see [`load_for`]).
+/// Every profile's name in botocore's order, and whether it carries SSO settings (see
+/// [`Config::is_sso`]): from a current [`index`] without reading the file, else as
+/// [`load`] reads it.
+pub fn profile_names() -> Result<Vec<(String, bool)>> {
+    let path = config_path()?;
+    let (_file, meta) = open(&path)?;
+    if let Some(names) = index::Index::read(&path, &meta).and_then(|ix| indexed_names(&ix)) {
+        return Ok(names);
+    }
+    let cfg = load()?;
+    let names = cfg
+        .profiles()
+        .map(|s| (s.name.clone(), Config::is_sso(s)))
+        .collect();
+    // The process ends soon: freeing ten thousand sections one by one costs as much as
+    // building them.
+    std::mem::forget(cfg);
+    Ok(names)
+}
+
+/// [`profile_names`] from the index: each name where it first appears, with the marks of its
+/// last section (which botocore keeps whole) and of `[DEFAULT]` (which every one inherits).
+fn indexed_names(ix: &index::Index) -> Option<Vec<(String, bool)>> {
+    let mut names: Vec<(String, bool)> = Vec::with_capacity(ix.len_hint());
+    let mut at: ini::FastMap<&str, usize> =
+        ini::FastMap::with_capacity_and_hasher(ix.len_hint(), Default::default());
+    let mut default_marked = false;
+    for e in ix.entries() {
+        let e = e?;
+        match e.kind {
+            None => default_marked |= e.marked,
+            Some(SectionKind::Profile) => match at.get(e.name) {
+                Some(&i) => names[i].1 = e.marked,
+                None => {
+                    at.insert(e.name, names.len());
+                    names.push((e.name.to_string(), e.marked));
+                }
+            },
+            Some(_) => {}
+        }
+    }
+    for n in &mut names {
+        n.1 |= default_marked;
+    }
+    Some(names)
+}
+
+/// Whether a section belongs in a [`Config`] for one profile: its own sections, the
+/// sso-sessions and the services sections (which it may name). Judged by the header as
+/// written, without building the name of every other profile.
+fn keeps(header: &str, profile: &str) -> bool {
+    ini::names(header, SectionKind::Profile, profile)
+        || ((header.starts_with("sso-session") || header.starts_with("services"))
+            && ini::identify(header).is_some())
+}
+
+/// [`parse`] for one profile, as [`load_for`] reads a file without an index.
+#[cfg(test)]
 pub fn parse_for(text: &str, path: PathBuf, profile: &str) -> Result<Config> {
-    let keep = |header: &str| {
-        ini::names(header, SectionKind::Profile, profile)
-            || ((header.starts_with("sso-session") || header.starts_with("services"))
-                && ini::identify(header).is_some())
-    };
-    let cfg = from_ini(ini::parse_only(text, keep), path.clone())?;
-    // A role chain needs its source profiles: the whole file.
+    let cfg = from_ini(ini::parse_only(text, |h| keeps(h, profile)), path.clone())?;
     if cfg.profile(profile).is_none_or(|p| p.has("role_arn")) {
         return parse(text, path);
     }
@@ -400,11 +500,7 @@ fn from_ini(
     parsed: std::result::Result<ini::Ini, ini::SyntaxError>,
     path: PathBuf,
 ) -> Result<Config> {
-    let parsed = parsed.map_err(|e| Error::ConfigSyntax {
-        path: path.clone(),
-        line: e.line,
-        message: e.message,
-    })?;
+    let parsed = parsed.map_err(|e| syntax(&path, e))?;
     let mut cfg = Config {
         path,
         profiles: Named::default(),
@@ -494,15 +590,7 @@ impl Config {
     /// Whether a profile carries SSO settings or a role to assume (`role_arn`): the profiles
     /// ssoenv may give credentials for (for `list --sso`, `status`, `doctor`).
     pub fn is_sso(section: &Section) -> bool {
-        [
-            "sso_account_id",
-            "sso_role_name",
-            "sso_session",
-            "sso_start_url",
-            "role_arn",
-        ]
-        .iter()
-        .any(|k| section.has(k))
+        SSO_KEYS.iter().any(|k| section.has(k))
     }
 
     /// Resolves a profile to its SSO settings and role chain, with errors naming the file

@@ -237,7 +237,15 @@ pub const SMALL_CAP: u64 = 1 << 20;
 /// (a FIFO cannot stall the read), must be a regular file (or a link to one), and may hold at
 /// most `cap` bytes. `Ok(None)` when it does not exist.
 pub fn read_bounded(path: &Path, cap: u64) -> Result<Option<Vec<u8>>> {
-    use std::io::Read;
+    match open_bounded(path, cap)? {
+        Some((f, meta)) => read_opened(path, f, &meta, cap).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Opens a file for [`read_bounded`]'s checks, with its metadata: `Ok(None)` when it does not
+/// exist; an error when it is not a regular file or holds more than `cap` bytes.
+pub fn open_bounded(path: &Path, cap: u64) -> Result<Option<(fs::File, fs::Metadata)>> {
     let mut opts = fs::OpenOptions::new();
     opts.read(true);
     #[cfg(unix)]
@@ -247,10 +255,6 @@ pub fn read_bounded(path: &Path, cap: u64) -> Result<Option<Vec<u8>>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(path, "read", e)),
     };
-    let bad = |message: String| Error::BadFile {
-        path: path.to_path_buf(),
-        message,
-    };
     let meta = f.metadata().map_err(|e| Error::io(path, "read", e))?;
     if !meta.is_file() {
         let what = if meta.is_dir() {
@@ -258,20 +262,35 @@ pub fn read_bounded(path: &Path, cap: u64) -> Result<Option<Vec<u8>>> {
         } else {
             "a pipe, socket or device"
         };
-        return Err(bad(format!("is {what}, not a regular file")));
+        return Err(Error::BadFile {
+            path: path.to_path_buf(),
+            message: format!("is {what}, not a regular file"),
+        });
     }
-    let too_big = || bad(format!("is larger than {} KiB; not read", cap >> 10));
     if meta.len() > cap {
-        return Err(too_big());
+        return Err(too_big(path, cap));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    Ok(Some((f, meta)))
+}
+
+/// The rest of a file [`open_bounded`] opened, at most `cap` bytes.
+pub fn read_opened(path: &Path, f: fs::File, meta: &fs::Metadata, cap: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(meta.len().min(cap) as usize);
     f.take(cap + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(path, "read", e))?;
     if bytes.len() as u64 > cap {
-        return Err(too_big());
+        return Err(too_big(path, cap));
     }
-    Ok(Some(bytes))
+    Ok(bytes)
+}
+
+fn too_big(path: &Path, cap: u64) -> Error {
+    Error::BadFile {
+        path: path.to_path_buf(),
+        message: format!("is larger than {} KiB; not read", cap >> 10),
+    }
 }
 
 /// Reads a JSON object (a cache file). `Ok(None)` when the file does not exist.

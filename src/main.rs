@@ -27,6 +27,7 @@ mod error;
 mod federation;
 mod files;
 mod http;
+mod index;
 mod ini;
 mod messages;
 mod oidc;

@@ -352,7 +352,7 @@ fn exec_status_list_and_logout_know_chained_profiles() {
         .clone();
     assert_eq!(deep["roleArn"], DEEP);
     assert_eq!(deep["credentials"]["cached"], true);
-    assert!(s.run(&["list", "-l"]).ok().contains("deep\trole\n"));
+    assert!(s.run(&["list", "-l"]).ok().contains("deep\tsso\n"));
     // Signing out ends what was derived from the sign-in too.
     s.run(&["logout"]).ok();
     assert!(!deep_cache(&s).exists() && !ops_cache(&s).exists());

@@ -15,6 +15,7 @@ mod exec;
 mod export;
 mod faults;
 mod hardening;
+mod index;
 mod interop;
 mod login;
 mod plugins;

@@ -2,6 +2,10 @@
 //! legacy start URL) with its cached token, and each SSO profile with its cached credentials.
 //! Reads files only; starts no network connection and refreshes nothing.
 
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -142,6 +146,7 @@ pub fn run(args: &StatusArgs) -> Result<String> {
     for p in profiles.iter().filter_map(|(_, p)| p.as_ref().ok()) {
         add(p.login.clone());
     }
+    let mut cached = CachedRoles::default();
     let report = Report {
         logins: logins
             .iter()
@@ -150,7 +155,7 @@ pub fn run(args: &StatusArgs) -> Result<String> {
         profiles: profiles
             .into_iter()
             .map(|(name, p)| match p {
-                Ok(p) => profile_row(&p, now),
+                Ok(p) => profile_row(&p, now, &mut cached),
                 Err(e) => ProfileRow::Broken {
                     name,
                     error: e.to_string(),
@@ -158,13 +163,40 @@ pub fn run(args: &StatusArgs) -> Result<String> {
             })
             .collect(),
     };
-    if args.json {
-        return Ok(format!(
+    let out = if args.json {
+        format!(
             "{}\n",
             serde_json::to_string_pretty(&report).unwrap_or_default()
-        ));
+        )
+    } else {
+        draw(&report, now)
+    };
+    // The process ends with this command: freeing ten thousand profiles one by one would
+    // cost a good part of building them.
+    std::mem::forget((cfg, report));
+    Ok(out)
+}
+
+/// The names in each role-credential cache directory, read once: with thousands of profiles
+/// and a few cached, opening each profile's file (absent for most) was a third of `status`.
+#[derive(Default)]
+struct CachedRoles {
+    dirs: HashMap<PathBuf, Option<HashSet<OsString>>>,
+}
+
+impl CachedRoles {
+    /// Whether the directory may hold this file (`true` when it cannot be listed).
+    fn may_hold(&mut self, path: &Path) -> bool {
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return true;
+        };
+        let names = self.dirs.entry(dir.to_path_buf()).or_insert_with(|| {
+            std::fs::read_dir(dir)
+                .ok()
+                .map(|entries| entries.flatten().map(|e| e.file_name()).collect())
+        });
+        names.as_ref().is_none_or(|n| n.contains(name))
     }
-    Ok(draw(&report, now))
 }
 
 fn login_row(l: &Login, now: OffsetDateTime) -> Result<LoginRow> {
@@ -208,8 +240,9 @@ fn login_row(l: &Login, now: OffsetDateTime) -> Result<LoginRow> {
     })
 }
 
-fn profile_row(p: &SsoProfile, now: OffsetDateTime) -> ProfileRow {
-    let credentials = match crate::credentials::cached(p) {
+fn profile_row(p: &SsoProfile, now: OffsetDateTime, roles: &mut CachedRoles) -> ProfileRow {
+    let listed = crate::credentials::role_cache_path(p).is_ok_and(|path| roles.may_hold(&path));
+    let credentials = match listed.then(|| crate::credentials::cached(p)).flatten() {
         Some(c) => CredentialState {
             cached: true,
             expiration: Some(clock::format_time(c.expiration)),
