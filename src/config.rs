@@ -224,7 +224,7 @@ impl Login {
 /// the roles assumed from there (`chain`). `account_id` and `role_name` are the SSO role's,
 /// the chain's start.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SsoProfile {
+pub struct Profile {
     pub name: String,
     pub login: Login,
     pub account_id: String,
@@ -596,7 +596,7 @@ impl Config {
     /// Resolves a profile to its SSO settings and role chain, with errors naming the file
     /// and key at fault. As in botocore's credential chain, `role_arn` (without
     /// `web_identity_token_file`) comes before the SSO keys.
-    pub fn resolve(&self, name: &str) -> Result<SsoProfile> {
+    pub fn resolve(&self, name: &str) -> Result<Profile> {
         let Some(p) = self.profile(name) else {
             return Err(Error::ProfileNotFound {
                 profile: name.to_string(),
@@ -626,7 +626,7 @@ impl Config {
 
     /// A profile with `role_arn`: its sources followed down to an SSO profile, as botocore's
     /// AssumeRoleProvider follows them.
-    fn resolve_chain(&self, name: &str, top: &Section) -> Result<SsoProfile> {
+    fn resolve_chain(&self, name: &str, top: &Section) -> Result<Profile> {
         let mut hops = Vec::new();
         let mut visited = vec![name.to_string()];
         let mut current = (name.to_string(), top);
@@ -767,7 +767,7 @@ impl Config {
         } else {
             format!("ssoenv login {}", ini::shell_quote(name))
         };
-        Ok(SsoProfile {
+        Ok(Profile {
             name: name.to_string(),
             login,
             account_id: root.account_id,
@@ -806,7 +806,7 @@ impl Config {
 
     /// An SSO profile (`sso_account_id`, `sso_role_name`, its session's or its own
     /// `sso_start_url` and `sso_region`).
-    fn resolve_sso(&self, name: &str, p: &Section) -> Result<SsoProfile> {
+    fn resolve_sso(&self, name: &str, p: &Section) -> Result<Profile> {
         let path = &self.path;
         if !p.has("sso_account_id") && !p.has("sso_role_name") {
             return Err(Error::NotSso {
@@ -891,7 +891,7 @@ impl Config {
         };
         let start_url = value("sso_start_url");
         let (fips, dual_stack) = variants(Some(p), &start_url);
-        Ok(SsoProfile {
+        Ok(Profile {
             name: name.to_string(),
             login: Login {
                 fips,

@@ -10,7 +10,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::cache::{self, RoleCreds, Token, WINDOW};
 use crate::clock;
-use crate::config::{Chain, Login, RoleHop, SsoProfile};
+use crate::config::{Chain, Login, Profile, RoleHop};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::http::{Client, Service};
@@ -36,7 +36,7 @@ fn signed_out(e: Error, login: &Login) -> Error {
 
 /// Where the credentials a profile exports are cached: its SSO role's, or the last role of
 /// its chain's.
-pub fn role_cache_path(p: &SsoProfile) -> Result<std::path::PathBuf> {
+pub fn role_cache_path(p: &Profile) -> Result<std::path::PathBuf> {
     match p.chain.as_ref().and_then(|c| c.hops.last()) {
         Some(hop) => hop_cache_path(hop),
         None => sso_cache_path(p),
@@ -44,7 +44,7 @@ pub fn role_cache_path(p: &SsoProfile) -> Result<std::path::PathBuf> {
 }
 
 /// Where the SSO role's credentials are cached.
-pub fn sso_cache_path(p: &SsoProfile) -> Result<std::path::PathBuf> {
+pub fn sso_cache_path(p: &Profile) -> Result<std::path::PathBuf> {
     cache::role_path(&cache::role_cache_key(
         &p.account_id,
         &p.role_name,
@@ -97,12 +97,12 @@ fn mfa_code(profile: &str, serial: &str) -> Result<String> {
 }
 
 /// Whatever role credentials the cache holds for a profile, valid or not.
-pub fn cached(p: &SsoProfile) -> Option<RoleCreds> {
+pub fn cached(p: &Profile) -> Option<RoleCreds> {
     cache::read_role(&role_cache_path(p).ok()?)
 }
 
 /// Cached role credentials still good for at least the reuse window.
-pub fn cached_credentials(p: &SsoProfile, now: OffsetDateTime) -> Option<RoleCreds> {
+pub fn cached_credentials(p: &Profile, now: OffsetDateTime) -> Option<RoleCreds> {
     let path = role_cache_path(p).ok()?;
     let c = cache::read_role(&path)?;
     if c.expiration - now > reuse_window() {
@@ -115,7 +115,7 @@ pub fn cached_credentials(p: &SsoProfile, now: OffsetDateTime) -> Option<RoleCre
 }
 
 /// Role credentials for a profile, from the cache or the portal.
-pub fn credentials(p: &SsoProfile) -> Result<RoleCreds> {
+pub fn credentials(p: &Profile) -> Result<RoleCreds> {
     if let Some(c) = cached_credentials(p, clock::now()) {
         return Ok(c);
     }
@@ -212,7 +212,7 @@ fn assume(chain: &Chain, hop: &RoleHop, client: &Client, source: &RoleCreds) -> 
 
 /// GetRoleCredentials, then the cache write (a failed write is a warning: the user still gets
 /// the credentials).
-pub fn fetch_credentials(p: &SsoProfile, client: &Client, token: &Token) -> Result<RoleCreds> {
+pub fn fetch_credentials(p: &Profile, client: &Client, token: &Token) -> Result<RoleCreds> {
     let creds = portal::get_role_credentials(
         client,
         &p.login.endpoint(Service::Portal),

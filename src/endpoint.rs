@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::cache::{RoleCreds, WINDOW};
 use crate::clock;
-use crate::config::SsoProfile;
+use crate::config::Profile;
 use crate::credentials;
 use crate::error::{Error, Result};
 
@@ -33,13 +33,13 @@ const MAX_CLIENTS: usize = 64;
 pub struct Endpoint {
     listener: TcpListener,
     pub token: String,
-    profile: SsoProfile,
+    profile: Profile,
     creds: Mutex<Option<RoleCreds>>,
 }
 
 impl Endpoint {
     /// Binds 127.0.0.1 (port 0: any free one) for a profile.
-    pub fn bind(profile: SsoProfile, port: u16) -> Result<Arc<Endpoint>> {
+    pub fn bind(profile: Profile, port: u16) -> Result<Arc<Endpoint>> {
         let listener = TcpListener::bind(("127.0.0.1", port))
             .map_err(|e| Error::Other(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
         let mut bytes = [0u8; 32];

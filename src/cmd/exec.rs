@@ -95,7 +95,7 @@ extern "C" fn remember(sig: std::ffi::c_int) {
     SIGNALLED.store(sig, std::sync::atomic::Ordering::SeqCst);
 }
 
-fn with_server(args: &ExecArgs, profile: crate::config::SsoProfile) -> Result<String> {
+fn with_server(args: &ExecArgs, profile: crate::config::Profile) -> Result<String> {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     let region = profile.region.clone();

@@ -114,7 +114,7 @@ fn export(args: &ExportArgs, name: &str) -> Result<String> {
 /// shell statements with the plugins' bookkeeping.
 fn output(
     shell: Shell,
-    profile: &config::SsoProfile,
+    profile: &config::Profile,
     creds: &cache::RoleCreds,
     st: &Stamp,
 ) -> Result<String> {

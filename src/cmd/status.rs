@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use crate::cache;
 use crate::cli::StatusArgs;
 use crate::clock;
-use crate::config::{self, Config, Login, SsoProfile};
+use crate::config::{self, Config, Login, Profile};
 use crate::error::Result;
 use crate::table;
 
@@ -119,7 +119,7 @@ struct Report {
 pub fn run(args: &StatusArgs) -> Result<String> {
     let cfg = config::load()?;
     let now = clock::now();
-    let profiles: Vec<(String, Result<SsoProfile>)> = match &args.profile {
+    let profiles: Vec<(String, Result<Profile>)> = match &args.profile {
         Some(name) => vec![(name.clone(), Ok(cfg.resolve(name)?))],
         None => cfg
             .profiles()
@@ -240,7 +240,7 @@ fn login_row(l: &Login, now: OffsetDateTime) -> Result<LoginRow> {
     })
 }
 
-fn profile_row(p: &SsoProfile, now: OffsetDateTime, roles: &mut CachedRoles) -> ProfileRow {
+fn profile_row(p: &Profile, now: OffsetDateTime, roles: &mut CachedRoles) -> ProfileRow {
     let listed = crate::credentials::role_cache_path(p).is_ok_and(|path| roles.may_hold(&path));
     let credentials = match listed.then(|| crate::credentials::cached(p)).flatten() {
         Some(c) => CredentialState {
