@@ -12,17 +12,27 @@
 # credentials are removed when they expire). A `.ssoenv` file naming a profile is honoured on
 # cd once `ssoenv allow` trusted it. Sourcing this file twice changes nothing.
 
-# The clock, from builtins, as an arithmetic expression that the prompt evaluates without a
-# function call: bash 5 has EPOCHSECONDS; older bash counts SECONDS from the time at load
-# (printf %()T in bash 4.2, one `date` in bash 3.2).
+# The clock, from builtins, as an arithmetic expression __ssoenv_clock that the prompt
+# evaluates without a function call: bash 5 has EPOCHSECONDS. bash 4.2 has printf %()T, a
+# command: with __ssoenv_tick set the prompt first runs __ssoenv_now. bash 3.2 counts SECONDS
+# from one `date` at load.
+__ssoenv_tick=''
 if [[ -n ${EPOCHSECONDS-} ]]; then
   __ssoenv_clock=EPOCHSECONDS
+elif \builtin printf -v __ssoenv_t '%(%s)T' -1 2>/dev/null; then
+  __ssoenv_clock=__ssoenv_t __ssoenv_tick=1
 else
-  \builtin printf -v __ssoenv_t0 '%(%s)T' -1 2>/dev/null || __ssoenv_t0=$(\command date +%s)
+  __ssoenv_t0=$(\command date +%s)
   __ssoenv_s0=$SECONDS
   __ssoenv_clock='__ssoenv_t0 + SECONDS - __ssoenv_s0'
 fi
-__ssoenv_now() { __ssoenv_t=$((__ssoenv_clock)); }
+__ssoenv_now() {
+  if [[ -n ${__ssoenv_tick-} ]]; then
+    \builtin printf -v __ssoenv_t '%(%s)T' -1
+  else
+    __ssoenv_t=$((__ssoenv_clock))
+  fi
+}
 
 # Runs `ssoenv export --shell bash ARGS...` and applies its output only on success. Ctrl-C
 # cannot stop the statements half-way (some variables set, others not): SIGINT is ignored
@@ -168,11 +178,13 @@ __ssoenv_prompt() {
   if [[ $PWD != "${__ssoenv_pwd-}" ]]; then
     __ssoenv_cd
   fi
-  # The fresh-prompt check, builtins only and no function call: the stamp is still the file
-  # its link `STAMP@ID` names (ssoenv links it while it names these credentials; a new stamp
-  # is a new file), and the clock is before the renewal time. Two stat(2), no read.
+  # The fresh-prompt check, builtins only and (bash 3.2, 5) no function call: the stamp is
+  # still the file its link `STAMP@ID` names (ssoenv links it while it names these
+  # credentials; a new stamp is a new file), and the clock is before the renewal time. Two
+  # stat(2), no read.
   if [[ -n ${SSOENV_PROFILE-} ]] && ! {
-    [[ ${SSOENV_STAMP-} -ef ${SSOENV_STAMP-}@${SSOENV_ID-} ]] && ((__ssoenv_clock < ${SSOENV_RENEW_AT:-0}))
+    [[ ${SSOENV_STAMP-} -ef ${SSOENV_STAMP-}@${SSOENV_ID-} ]] &&
+      { [[ -z ${__ssoenv_tick-} ]] || __ssoenv_now; } && ((__ssoenv_clock < ${SSOENV_RENEW_AT:-0}))
   }; then
     __ssoenv_check
   fi

@@ -1254,23 +1254,34 @@ fn direnv_alone_renews_short_lived_credentials_before_they_expire() {
 }
 
 #[test]
-fn the_bash_clock_falls_back_to_seconds_arithmetic_as_on_bash_3_2() {
+fn the_bash_clock_without_epochseconds_is_printf_on_bash_4_and_seconds_arithmetic_on_bash_3_2() {
     // bash 3.2 (macOS) has neither EPOCHSECONDS nor printf %()T: the plugin reads `date` once
     // at load and counts SECONDS from there. Emulated: the variable unset, printf disabled.
     let s = Sandbox::new();
-    let r = strict(
-        &s,
-        "bash",
+    // The numbers a script prints.
+    let numbers = |script: &str, n: usize| -> Vec<i64> {
+        let r = strict(&s, "bash", script);
+        let v: Vec<i64> = r
+            .stdout
+            .split_whitespace()
+            .map(|x| x.parse().unwrap())
+            .collect();
+        assert_eq!(v.len(), n, "{}{}", r.stdout, r.stderr);
+        v
+    };
+    let v = numbers(
         r#"unset EPOCHSECONDS; enable -n printf; eval "$(ssoenv hook bash)"; SECONDS=0; __ssoenv_now; a=$__ssoenv_t; SECONDS=7; __ssoenv_now; echo "$a $__ssoenv_t $(date +%s)""#,
+        3,
     );
-    let v: Vec<i64> = r
-        .stdout
-        .split_whitespace()
-        .map(|x| x.parse().unwrap())
-        .collect();
-    assert_eq!(v.len(), 3, "{}{}", r.stdout, r.stderr);
     assert!((v[2] - v[0]).abs() <= 2, "starts at the wall clock: {v:?}");
     assert_eq!(v[1] - v[0], 7, "advances with SECONDS: {v:?}");
+    // bash 4.2 to 4.4 (no EPOCHSECONDS, printf %()T): the wall clock at each reading, whatever
+    // the user does with SECONDS.
+    let v = numbers(
+        r#"unset EPOCHSECONDS; eval "$(ssoenv hook bash)"; SECONDS=100000; __ssoenv_now; echo "$__ssoenv_t $(date +%s)""#,
+        2,
+    );
+    assert!((v[1] - v[0]).abs() <= 2, "the wall clock: {v:?}");
 }
 
 /// Ctrl-C while the plugin evaluates ssoenv's statements: they run to the end, so the shell
