@@ -6,22 +6,33 @@
 #
 # On each prompt it renews the credentials before they expire (SSOENV_REFRESH_MARGIN seconds,
 # default 600) and picks up credentials another shell renewed. While they are fresh, the
-# check uses builtins only: no process is started. A renewal never holds up the prompt: it
-# runs in the background, and a later prompt takes its credentials (a failure is reported
-# once, retried with backoff, and the credentials are removed when they expire). A `.ssoenv` file naming a profile is
-# honoured on cd once `ssoenv allow` trusted it. Sourcing this file twice changes nothing.
+# check uses builtins only (the clock, the stamp compared with its link by `-ef`): no process
+# is started. A renewal never holds up the prompt: it runs in the background, and a later
+# prompt takes its credentials (a failure is reported once, retried with backoff, and the
+# credentials are removed when they expire). A `.ssoenv` file naming a profile is honoured on
+# cd once `ssoenv allow` trusted it. Sourcing this file twice changes nothing.
 
-# The clock, from builtins: bash 5 has EPOCHSECONDS, 4.2 has printf %()T; bash 3.2 counts
-# SECONDS from one `date` at load.
+# The clock, from builtins, as an arithmetic expression __ssoenv_clock that the prompt
+# evaluates without a function call: bash 5 has EPOCHSECONDS. bash 4.2 has printf %()T, a
+# command: with __ssoenv_tick set the prompt first runs __ssoenv_now. bash 3.2 counts SECONDS
+# from one `date` at load.
+__ssoenv_tick=''
 if [[ -n ${EPOCHSECONDS-} ]]; then
-  __ssoenv_now() { __ssoenv_t=$EPOCHSECONDS; }
+  __ssoenv_clock=EPOCHSECONDS
 elif \builtin printf -v __ssoenv_t '%(%s)T' -1 2>/dev/null; then
-  __ssoenv_now() { \builtin printf -v __ssoenv_t '%(%s)T' -1; }
+  __ssoenv_clock=__ssoenv_t __ssoenv_tick=1
 else
   __ssoenv_t0=$(\command date +%s)
   __ssoenv_s0=$SECONDS
-  __ssoenv_now() { __ssoenv_t=$((__ssoenv_t0 + SECONDS - __ssoenv_s0)); }
+  __ssoenv_clock='__ssoenv_t0 + SECONDS - __ssoenv_s0'
 fi
+__ssoenv_now() {
+  if [[ -n ${__ssoenv_tick-} ]]; then
+    \builtin printf -v __ssoenv_t '%(%s)T' -1
+  else
+    __ssoenv_t=$((__ssoenv_clock))
+  fi
+}
 
 # Runs `ssoenv export --shell bash ARGS...` and applies its output only on success. Ctrl-C
 # cannot stop the statements half-way (some variables set, others not): SIGINT is ignored
@@ -55,15 +66,15 @@ __ssoenv_expire() {
   fi
 }
 
-# The fresh-prompt check: a clock, one read of the stamp, two comparisons, no process.
+# Past the fresh-prompt check (in __ssoenv_prompt): the stamp is read. It holds "EXPIRATION
+# RENEW_AT ID" of the credentials exported last.
 __ssoenv_check() {
-  # The stamp holds "EXPIRATION RENEW_AT ID" of the credentials exported last.
   \builtin local renew_at='' id=''
   __ssoenv_now
   if [[ -n ${SSOENV_STAMP-} && -r $SSOENV_STAMP ]]; then
     \builtin read -r _ renew_at id <"$SSOENV_STAMP" || :
   fi
-  # Fresh, and no other shell renewed them: nothing to do.
+  # Fresh, and no other shell renewed them (a stamp without its link): nothing to do.
   if [[ $id == "${SSOENV_ID-}" ]] && ((__ssoenv_t < ${SSOENV_RENEW_AT:-0})); then
     return 0
   fi
@@ -167,7 +178,14 @@ __ssoenv_prompt() {
   if [[ $PWD != "${__ssoenv_pwd-}" ]]; then
     __ssoenv_cd
   fi
-  if [[ -n ${SSOENV_PROFILE-} ]]; then
+  # The fresh-prompt check, builtins only and (bash 3.2, 5) no function call: the stamp is
+  # still the file its link `STAMP@ID` names (ssoenv links it while it names these
+  # credentials; a new stamp is a new file), and the clock is before the renewal time. Two
+  # stat(2), no read.
+  if [[ -n ${SSOENV_PROFILE-} ]] && ! {
+    [[ ${SSOENV_STAMP-} -ef ${SSOENV_STAMP-}@${SSOENV_ID-} ]] &&
+      { [[ -z ${__ssoenv_tick-} ]] || __ssoenv_now; } && ((__ssoenv_clock < ${SSOENV_RENEW_AT:-0}))
+  }; then
     __ssoenv_check
   fi
   return "$__ssoenv_status"

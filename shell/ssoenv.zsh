@@ -8,11 +8,12 @@
 #
 # Before each prompt it renews the credentials before they expire (SSOENV_REFRESH_MARGIN
 # seconds, default 600) and picks up credentials another shell renewed. While they are fresh,
-# the check uses builtins only (EPOCHSECONDS from zsh/datetime, sysread of the stamp): no
-# process is started. A renewal never holds up the prompt: it runs in the background, and a
-# later prompt takes its credentials (a failure is reported once, retried with backoff, and
-# the credentials are removed when they expire). A `.ssoenv` file naming a profile is honoured on cd once `ssoenv allow`
-# trusted it. Sourcing this file twice changes nothing.
+# the check uses builtins only (EPOCHSECONDS from zsh/datetime, the stamp compared with its
+# link by `-ef`): no process is started. A renewal never holds up the prompt: it runs in the
+# background, and a later prompt takes its credentials (a failure is reported once, retried
+# with backoff, and the credentials are removed when they expire). A `.ssoenv` file naming a
+# profile is honoured on cd once `ssoenv allow` trusted it. Sourcing this file twice changes
+# nothing.
 
 \builtin zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null || \builtin zmodload zsh/datetime
 # sysread takes the stamp in one read(2); `read` would take it a byte at a time.
@@ -47,15 +48,15 @@ __ssoenv_expire() {
   fi
 }
 
-# The fresh-prompt check: the clock, one read(2) of the stamp, two comparisons, no process.
+# Past the fresh-prompt check (in __ssoenv_precmd): the stamp is read, in one read(2). It
+# holds "EXPIRATION RENEW_AT ID" of the credentials exported last.
 __ssoenv_check() {
-  # The stamp holds "EXPIRATION RENEW_AT ID" of the credentials exported last.
   \builtin local line=''
   if [[ -n ${SSOENV_STAMP-} && -r $SSOENV_STAMP ]]; then
     \builtin sysread -s 256 line <"$SSOENV_STAMP" || :
   fi
   line=${line%%$'\n'*}
-  # Fresh, and no other shell renewed them: nothing to do.
+  # Fresh, and no other shell renewed them (a stamp without its link): nothing to do.
   if [[ ${line##* } == "${SSOENV_ID-}" ]] && (( EPOCHSECONDS < ${SSOENV_RENEW_AT:-0} )); then
     \builtin return 0
   fi
@@ -151,9 +152,14 @@ __ssoenv_cd() {
   \builtin return 0
 }
 
+# The fresh-prompt check, builtins only: the stamp is still the file its link `STAMP@ID`
+# names (ssoenv links it while it names these credentials; a new stamp is a new file), and
+# the clock is before the renewal time. Two stat(2), no read.
 __ssoenv_precmd() {
   \builtin local s=$?
-  if [[ -n ${SSOENV_PROFILE-} ]]; then
+  if [[ -n ${SSOENV_PROFILE-} ]] && ! {
+    [[ ${SSOENV_STAMP-} -ef ${SSOENV_STAMP-}@${SSOENV_ID-} ]] && (( EPOCHSECONDS < ${SSOENV_RENEW_AT:-0} ))
+  }; then
     __ssoenv_check
   fi
   \builtin return s

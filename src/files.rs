@@ -156,7 +156,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], existing: Existing) -> Result<()>
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     remove_temp_files(dir, Some(std::time::Duration::from_secs(60)));
-    let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), unique()));
+    let tmp = temp_beside(dir, &name);
     let result = (|| {
         let mut opts = fs::OpenOptions::new();
         opts.write(true).create_new(true);
@@ -182,6 +182,46 @@ pub fn write_atomic(path: &Path, bytes: &[u8], existing: Existing) -> Result<()>
         let _ = fs::remove_file(&tmp);
         Error::io(path, "write", e)
     })
+}
+
+/// A temp file name beside a target named `name` in `dir`: `.NAME.PID.N.tmp`.
+fn temp_beside(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), unique()))
+}
+
+/// Makes `link` a second name (a hard link) of the file `path` names, if that file holds
+/// exactly `bytes`: linked under a temp name, checked, then renamed over `link`, so `link` is
+/// never a name of a file with other contents, even when another run replaces `path`
+/// meanwhile. False when not linked (another file at `path`, or no hard links there).
+pub fn link_atomic(path: &Path, link: &Path, bytes: &[u8]) -> bool {
+    let dir = link.parent().unwrap_or(Path::new("."));
+    let name = link
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = temp_beside(dir, &name);
+    if fs::hard_link(path, &tmp).is_err() {
+        return false;
+    }
+    let holds = read_bounded(&tmp, bytes.len() as u64 + 1)
+        .ok()
+        .flatten()
+        .is_some_and(|b| b == bytes);
+    if holds && fs::rename(&tmp, link).is_ok() {
+        return true;
+    }
+    let _ = fs::remove_file(&tmp);
+    false
+}
+
+/// Whether two paths name one file (device and inode), as the shells' `-ef` tells.
+#[cfg(unix)]
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
 
 /// Whether a file name is one of [`write_atomic`]'s temp files: `.NAME.PID.N.tmp`.
@@ -361,6 +401,31 @@ fn open_lock(name: &str) -> Result<(fs::File, PathBuf)> {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(unix)]
+    #[test]
+    fn a_link_is_made_only_to_a_file_holding_the_expected_bytes() {
+        let dir = std::env::temp_dir().join(format!(
+            "ssoenv-link-{}-{}",
+            std::process::id(),
+            super::unique()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (file, link) = (dir.join("stamp"), dir.join("stamp@1"));
+        std::fs::write(&file, "a\n").unwrap();
+        assert!(!super::link_atomic(&file, &link, b"b\n"));
+        assert!(!link.exists());
+        assert!(super::link_atomic(&file, &link, b"a\n"));
+        assert!(super::same_file(&file, &link));
+        // Over an old link, and no temp name left behind.
+        std::fs::write(dir.join("new"), "a\n").unwrap();
+        std::fs::rename(dir.join("new"), &file).unwrap();
+        assert!(!super::same_file(&file, &link));
+        assert!(super::link_atomic(&file, &link, b"a\n"));
+        assert!(super::same_file(&file, &link));
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn temp_file_names_are_recognised_exactly() {
         for yes in [".abc.json.123.456.tmp", ".config.1.2.tmp"] {

@@ -5,12 +5,15 @@
 //! and 16 hex digits of SHA-1 over the access key id. No secret is in it. Written atomically,
 //! and only when its content changes, so a warm export writes nothing.
 //!
+//! Its link `<stamp>@<ID>` is a second name of the stamp file while that names credentials ID:
+//! the hooks' fresh-prompt check compares the two paths (`-ef`) instead of reading the stamp.
+//!
 //! Beside it, `<stamp>.renewal` records a renewal the hooks started in the background, again
 //! one line for shell builtins: `running SINCE 0 0 0 pid=PID`, or
 //! `failed SINCE EXIT_CODE RETRY_AT COUNT MESSAGE` (no retry before RETRY_AT; COUNT failures
 //! in a row). It is removed when a renewal succeeds: the stamp then names the new credentials.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
 
@@ -100,16 +103,42 @@ pub fn read(profile: &str) -> Option<Stamp> {
     Stamp::parse(std::str::from_utf8(&bytes).ok()?)
 }
 
-/// Writes the stamp if it differs from what is there. Failure is only worth a debug line:
-/// the hooks then renew through the binary, which still works.
+/// The stamp's second name while it names credentials `id`: `<stamp>@<id>` (no stamp name
+/// holds `@`). A hook asks "is the stamp still the one naming my credentials?" with one `-ef`
+/// of the two paths, builtins only and without reading the stamp; any other answer sends it
+/// to reading the stamp.
+pub fn link_path(stamp: &Path, id: &str) -> PathBuf {
+    let mut p = stamp.as_os_str().to_owned();
+    p.push("@");
+    p.push(id);
+    PathBuf::from(p)
+}
+
+/// Writes the stamp if it differs from what is there, and keeps its link (see [`link_path`])
+/// on it; the link of the credentials it named before goes. So a warm export writes nothing.
+/// Failure is only worth a debug line: the hooks then read the stamp, or renew through the
+/// binary, which still works.
 pub fn write(profile: &str, s: &Stamp) {
-    if read(profile).as_ref() == Some(s) {
+    let old = read(profile);
+    let Ok(p) = path(profile) else {
+        return;
+    };
+    if old.as_ref() != Some(s)
+        && let Err(e) = files::write_atomic(&p, s.line().as_bytes(), files::Existing::Private)
+    {
+        crate::debug!("stamp not written: {e}");
         return;
     }
-    let written = path(profile)
-        .and_then(|p| files::write_atomic(&p, s.line().as_bytes(), files::Existing::Private));
-    if let Err(e) = written {
-        crate::debug!("stamp not written: {e}");
+    #[cfg(unix)]
+    {
+        let link = link_path(&p, &s.id);
+        // Linked only while the stamp holds this line: never a link to another run's stamp.
+        if !files::same_file(&p, &link) && !files::link_atomic(&p, &link, s.line().as_bytes()) {
+            crate::debug!("stamp link not made: {}", link.display());
+        }
+        if let Some(old) = old.filter(|o| o.id != s.id) {
+            let _ = std::fs::remove_file(link_path(&p, &old.id));
+        }
     }
 }
 

@@ -257,7 +257,7 @@ eval "$(ssoenv hook zsh)"; eval "$(ssoenv hook zsh)"; print -r -- $precmd_functi
     );
     assert_eq!(
         (r.stdout.as_str(), r.stderr.as_str()),
-        ("__ssoenv_cd\n__ssoenv_prompt\n", ""),
+        ("__ssoenv_cd\n__ssoenv_renew_at_set\n__ssoenv_prompt\n", ""),
         "one handler each"
     );
 }
@@ -868,6 +868,123 @@ fn traced_prompts_start_nothing(shell: &str) {
     assert_eq!(count(), before, "{shell}: fresh prompts started processes");
 }
 
+/// The stamp of profile `dev` under `home`, and its link for credentials `id`.
+fn stamp_and_link(home: &Path, id: &str) -> (PathBuf, PathBuf) {
+    let stamp = home.join(".local/state/ssoenv/stamps/dev");
+    let link = home.join(format!(".local/state/ssoenv/stamps/dev@{id}"));
+    (stamp, link)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// The stamp's `ID` field: its third word.
+fn stamp_id(stamp: &Path) -> String {
+    let text = std::fs::read_to_string(stamp).unwrap();
+    text.split_whitespace().nth(2).unwrap().to_string()
+}
+
+/// The link `<stamp>@ID` the hooks compare with `-ef` is a second name of the stamp while it
+/// names credentials ID: made by an export, left as it is by a warm one, moved to the new
+/// credentials' stamp by one that gets new credentials (the old link goes).
+#[test]
+fn the_stamps_link_names_the_stamp_of_the_exported_credentials_only() {
+    let s = Sandbox::signed_in();
+    s.mock.set_credential_lifetime(Duration::from_secs(3600));
+    s.run(&["export", "--shell", "bash", "dev"]).ok();
+    let stamp = s.home().join(".local/state/ssoenv/stamps/dev");
+    let id1 = stamp_id(&stamp);
+    let (_, link1) = stamp_and_link(&s.home(), &id1);
+    assert!(same_file(&stamp, &link1), "linked after an export");
+    let written = std::fs::metadata(&stamp).unwrap().modified().unwrap();
+    // Warm: the same credentials, nothing written.
+    s.run(&["export", "--shell", "bash", "dev"]).ok();
+    assert!(
+        same_file(&stamp, &link1),
+        "still linked after a warm export"
+    );
+    assert_eq!(
+        std::fs::metadata(&stamp).unwrap().modified().unwrap(),
+        written,
+        "a warm export writes nothing"
+    );
+    // A missing link (a stamp another version wrote) is made by the next export.
+    std::fs::remove_file(&link1).unwrap();
+    s.run(&["export", "--shell", "bash", "dev"]).ok();
+    assert!(same_file(&stamp, &link1), "linked again");
+    // New credentials (the cached ones gone): a new stamp, linked; the old link is gone.
+    std::fs::remove_dir_all(s.home().join(".aws/cli/cache")).unwrap();
+    s.run(&["export", "--shell", "bash", "dev"]).ok();
+    let id2 = stamp_id(&stamp);
+    assert_ne!(id1, id2);
+    let (_, link2) = stamp_and_link(&s.home(), &id2);
+    assert!(same_file(&stamp, &link2), "the new stamp is linked");
+    assert!(!link1.exists(), "the old link is gone");
+    let names: Vec<String> = std::fs::read_dir(stamp.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("dev@"))
+        .collect();
+    assert_eq!(names, [format!("dev@{id2}")], "one link");
+}
+
+/// The cheap check trusts the link only while it is a name of the stamp itself: with the link
+/// gone (a stamp another ssoenv wrote) a fresh prompt reads the stamp and still starts
+/// nothing; a stamp replaced by one naming other credentials, the old link left behind, is
+/// noticed at the next prompt, which goes to take them.
+fn fresh_check_trusts_the_link_only_while_it_names_the_stamp(shell: &str) {
+    let it = Interactive::new(Duration::from_secs(3600));
+    let mut tmux = Tmux::new(it.s.dir.path());
+    let (a, _) = used_dev(&it, &mut tmux, shell, &shell_argv(shell));
+    let id = a.var("SSOENV_ID");
+    let (stamp, link) = stamp_and_link(&it.s.home(), &id);
+    assert!(same_file(&stamp, &link), "{shell}: use linked the stamp");
+    let before = it.starts();
+    a.prompts(3);
+    assert_eq!(it.starts(), before, "{shell}: fresh prompts start nothing");
+    std::fs::remove_file(&link).unwrap();
+    a.prompts(3);
+    assert_eq!(
+        it.starts(),
+        before,
+        "{shell}: without the link, a fresh prompt reads the stamp and starts nothing"
+    );
+    std::fs::hard_link(&stamp, &link).unwrap();
+    let text = std::fs::read_to_string(&stamp).unwrap();
+    let other = text.replace(&id, "fedcba9876543210");
+    let tmp = stamp.with_extension("test-tmp");
+    std::fs::write(&tmp, other).unwrap();
+    std::fs::rename(&tmp, &stamp).unwrap();
+    assert!(link.exists() && !same_file(&stamp, &link));
+    a.prompts(1);
+    let _ = a.var("SSOENV_PROFILE");
+    assert!(
+        it.starts() > before,
+        "{shell}: the next prompt noticed the new stamp\n{}",
+        a.screen()
+    );
+}
+
+#[test]
+fn bash_fresh_check_trusts_the_link_only_while_it_names_the_stamp() {
+    fresh_check_trusts_the_link_only_while_it_names_the_stamp("bash");
+}
+
+#[test]
+fn zsh_fresh_check_trusts_the_link_only_while_it_names_the_stamp() {
+    fresh_check_trusts_the_link_only_while_it_names_the_stamp("zsh");
+}
+
+#[test]
+fn fish_fresh_check_trusts_the_link_only_while_it_names_the_stamp() {
+    fresh_check_trusts_the_link_only_while_it_names_the_stamp("fish");
+}
+
 #[test]
 fn bash_fresh_prompts_start_no_process_under_strace() {
     traced_prompts_start_nothing("bash");
@@ -1137,23 +1254,34 @@ fn direnv_alone_renews_short_lived_credentials_before_they_expire() {
 }
 
 #[test]
-fn the_bash_clock_falls_back_to_seconds_arithmetic_as_on_bash_3_2() {
+fn the_bash_clock_without_epochseconds_is_printf_on_bash_4_and_seconds_arithmetic_on_bash_3_2() {
     // bash 3.2 (macOS) has neither EPOCHSECONDS nor printf %()T: the plugin reads `date` once
     // at load and counts SECONDS from there. Emulated: the variable unset, printf disabled.
     let s = Sandbox::new();
-    let r = strict(
-        &s,
-        "bash",
+    // The numbers a script prints.
+    let numbers = |script: &str, n: usize| -> Vec<i64> {
+        let r = strict(&s, "bash", script);
+        let v: Vec<i64> = r
+            .stdout
+            .split_whitespace()
+            .map(|x| x.parse().unwrap())
+            .collect();
+        assert_eq!(v.len(), n, "{}{}", r.stdout, r.stderr);
+        v
+    };
+    let v = numbers(
         r#"unset EPOCHSECONDS; enable -n printf; eval "$(ssoenv hook bash)"; SECONDS=0; __ssoenv_now; a=$__ssoenv_t; SECONDS=7; __ssoenv_now; echo "$a $__ssoenv_t $(date +%s)""#,
+        3,
     );
-    let v: Vec<i64> = r
-        .stdout
-        .split_whitespace()
-        .map(|x| x.parse().unwrap())
-        .collect();
-    assert_eq!(v.len(), 3, "{}{}", r.stdout, r.stderr);
     assert!((v[2] - v[0]).abs() <= 2, "starts at the wall clock: {v:?}");
     assert_eq!(v[1] - v[0], 7, "advances with SECONDS: {v:?}");
+    // bash 4.2 to 4.4 (no EPOCHSECONDS, printf %()T): the wall clock at each reading, whatever
+    // the user does with SECONDS.
+    let v = numbers(
+        r#"unset EPOCHSECONDS; eval "$(ssoenv hook bash)"; SECONDS=100000; __ssoenv_now; echo "$__ssoenv_t $(date +%s)""#,
+        2,
+    );
+    assert!((v[1] - v[0]).abs() <= 2, "the wall clock: {v:?}");
 }
 
 /// Ctrl-C while the plugin evaluates ssoenv's statements: they run to the end, so the shell

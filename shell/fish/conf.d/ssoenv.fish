@@ -5,10 +5,11 @@
 # Before each prompt it renews the credentials before they expire (SSOENV_REFRESH_MARGIN
 # seconds, default 600) and picks up credentials another shell renewed. While they are fresh,
 # the check uses builtins only (the clock comes from /proc/uptime or `path mtime`, the stamp
-# from `read`): no process is started. A renewal never holds up the prompt: it runs in the
-# background, and a later prompt takes its credentials (a failure is reported once, retried
-# with backoff, and the credentials are removed when they expire). A `.ssoenv` file naming a profile is honoured on cd once `ssoenv allow`
-# trusted it. Loading this file twice changes nothing: functions and handlers are redefined.
+# is compared with its link by `test -ef`): no process is started. A renewal never holds up
+# the prompt: it runs in the background, and a later prompt takes its credentials (a failure
+# is reported once, retried with backoff, and the credentials are removed when they expire).
+# A `.ssoenv` file naming a profile is honoured on cd once `ssoenv allow` trusted it. Loading
+# this file twice changes nothing: functions and handlers are redefined.
 
 # The clock: fish has no builtin for it, but `path mtime` (fish 3.5) gives a file's mtime and
 # its age, whose sum is now. Older fish asks `date`. On Linux the fresh-prompt check needs no
@@ -59,10 +60,9 @@ function __ssoenv_expire
     end
 end
 
-# The fresh-prompt check: two `read`s and three comparisons, no command substitution (on
-# Linux), no process.
+# Past the fresh-prompt check (in __ssoenv_prompt): the stamp is read. It holds "EXPIRATION
+# RENEW_AT ID" of the credentials exported last.
 function __ssoenv_check
-    # The stamp holds "EXPIRATION RENEW_AT ID" of the credentials exported last.
     set -l id ''
     set -l _e
     set -l _r
@@ -70,10 +70,8 @@ function __ssoenv_check
         # Into the locals above: `read -l` here would scope them to the if block.
         read _e _r id <"$SSOENV_STAMP"
     end
-    # Fresh, and no other shell renewed them: nothing to do.
-    if test "$id" = "$SSOENV_ID"; and test -n "$__ssoenv_uptime"; and set -q __ssoenv_until_for
-        and test "$__ssoenv_until_for" = "$SSOENV_RENEW_AT"
-        read -l up _ <$__ssoenv_uptime
+    # Fresh, and no other shell renewed them (a stamp without its link): nothing to do.
+    if test "$id" = "$SSOENV_ID"; and test -n "$__ssoenv_uptime"; and read -l up _ <$__ssoenv_uptime
         test "$up" -lt "$__ssoenv_until"; and return 0
     end
     __ssoenv_renew "$_r" "$id"
@@ -89,7 +87,6 @@ function __ssoenv_renew --argument-names renew_at id
     set -q SSOENV_RENEW_AT; or set -l SSOENV_RENEW_AT 0
     if test -n "$__ssoenv_uptime"; and string match -qr '^[0-9]+$' -- "$SSOENV_RENEW_AT"
         set -g __ssoenv_until (math "$SSOENV_RENEW_AT - $__ssoenv_boot")
-        set -g __ssoenv_until_for $SSOENV_RENEW_AT
     end
     if test "$id" = "$SSOENV_ID"; and test "$__ssoenv_t" -lt "$SSOENV_RENEW_AT"
         return 0
@@ -198,10 +195,31 @@ function __ssoenv_cd --on-variable PWD
     end
 end
 
-function __ssoenv_prompt --on-event fish_prompt
-    set -l s $status
-    set -q SSOENV_PROFILE; and __ssoenv_check
-    return $s
+# The renewal time in uptime, set off the fresh path; 0 (renewal due) until then, and again
+# whenever the renewal time changes (an export), so that it never belongs to other credentials.
+set -g __ssoenv_until 0
+function __ssoenv_renew_at_set --on-variable SSOENV_RENEW_AT
+    set -g __ssoenv_until 0
+end
+
+# The fresh-prompt check, one `read` and one `test`: the stamp is still the file its link
+# `STAMP@ID` names (ssoenv links it while it names these credentials; a new stamp is a new
+# file), and the uptime is before the renewal time. It needs `test -ef` and /proc/uptime;
+# without them every prompt goes to __ssoenv_check. fish puts $status back after an event
+# handler (event_fire_internal), so the user's status needs no keeping here.
+if test -n "$__ssoenv_uptime"; and test / -ef / 2>/dev/null
+    function __ssoenv_prompt --on-event fish_prompt
+        set -q SSOENV_PROFILE; or return
+        # One job, no `if` block: each costs several microseconds.
+        read -l up _ </proc/uptime; and test "$SSOENV_STAMP" -ef "$SSOENV_STAMP@$SSOENV_ID" -a "$up" -lt "$__ssoenv_until"; and return
+        __ssoenv_check
+    end
+else
+    function __ssoenv_prompt --on-event fish_prompt
+        set -l s $status
+        set -q SSOENV_PROFILE; and __ssoenv_check
+        return $s
+    end
 end
 
 function __ssoenv_use
