@@ -77,7 +77,9 @@ impl Stamp {
 
 /// The stamp path of a profile. Names are kept readable; anything outside `[A-Za-z0-9._-]`
 /// is replaced and a hash suffix keeps distinct names distinct; a long name is cut, so any
-/// name gets a file (a file name has at most 255 bytes).
+/// name gets a file (a file name has at most 255 bytes). A name that could be taken for
+/// another file of the directory — hidden (`.`), the hashed form (`_`), or another stamp's
+/// renewal record or direnv timer (`dev.renewal` beside `dev`) — is hashed too.
 pub fn path(profile: &str) -> Result<PathBuf> {
     let clean: String = profile
         .chars()
@@ -89,7 +91,12 @@ pub fn path(profile: &str) -> Result<PathBuf> {
             }
         })
         .collect();
-    let name = if clean == profile && !profile.starts_with('.') && profile.len() <= 100 {
+    let plain = clean == profile
+        && !profile.starts_with(['.', '_'])
+        && !profile.ends_with(".renewal")
+        && !profile.ends_with(".direnv-timer")
+        && profile.len() <= 100;
+    let name = if plain {
         clean
     } else {
         let short: String = clean.chars().take(80).collect();
@@ -251,6 +258,32 @@ mod tests {
         let short = Stamp::new(&creds(datetime!(2026-11-25 12:04 UTC)), now);
         assert_eq!(short.expiration - short.renew_at, 120);
         assert_eq!(Stamp::parse(&long.line()), Some(long));
+    }
+
+    #[test]
+    fn no_profile_name_is_taken_for_another_file_of_the_stamps() {
+        let name = |p: &str| {
+            path(p)
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        };
+        assert_eq!(name("dev"), "dev");
+        assert_eq!(name("my-dev.eu_1"), "my-dev.eu_1");
+        for other in [
+            "dev.renewal",
+            "dev.direnv-timer",
+            ".dev",
+            "_dev-0123456789abcdef",
+            "a b",
+        ] {
+            let n = name(other);
+            assert!(n.starts_with('_') && n.len() > 17, "{other}: {n}");
+            assert_ne!(n, other);
+        }
+        assert_ne!(name("a b"), name("a_b"));
     }
 
     #[test]
