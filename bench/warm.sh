@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Times a warm `ssoenv dev` (credentials cached: config + one cache file, no network) against
-# spawning a trivial process, and prints the ratio; the same for a role profile and an EKS
-# token. A benchmark, not a test.
+# spawning a trivial process, and prints the ratio of medians (issue #12's goal) and of means;
+# the same for a role profile and an EKS token. A benchmark, not a test.
 #   bench/warm.sh [path/to/ssoenv]     (default: builds and uses target/release/ssoenv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,21 +56,41 @@ export HOME=$home AWS_ENDPOINT_URL_SSO=http://127.0.0.1:9 AWS_ENDPOINT_URL_SSO_O
 "$bin" eks-token --cluster prod dev >/dev/null
 
 json=$(mktemp)
-hyperfine --warmup 20 --runs 300 -N --export-json "$json" "$bin dev" "true" >&2
-python3 - "$json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))["results"]
-s, t = r[0]["mean"], r[1]["mean"]
-print(f"warm ssoenv dev: {s*1e3:.3f} ms   spawn true: {t*1e3:.3f} ms   ratio: {s/t:.2f}x")
+# Ten rounds of 30 runs each, alternating which command goes first, pooled: on a machine whose
+# load changes (builds beside the benchmark), both commands see the same conditions.
+jsons=()
+for round in 0 1 2 3 4 5 6 7 8 9; do
+  j=$json.$round
+  if ((round % 2)); then
+    hyperfine --warmup 5 --runs 30 -N --export-json "$j" "true" "$bin dev" >/dev/null
+  else
+    hyperfine --warmup 5 --runs 30 -N --export-json "$j" "$bin dev" "true" >/dev/null
+  fi
+  jsons+=("$j")
+done
+python3 - "${jsons[@]}" <<'PY'
+import json, statistics, sys
+times = {}
+for f in sys.argv[1:]:
+    for r in json.load(open(f))["results"]:
+        times.setdefault(r["command"], []).extend(r["times"])
+(s_cmd,) = [c for c in times if c != "true"]
+s, t = times[s_cmd], times["true"]
+# The goal is the ratio of medians (outliers from a loaded machine move means); means as well.
+sm, tm = statistics.median(s), statistics.median(t)
+sa, ta = statistics.fmean(s), statistics.fmean(t)
+print(f"warm ssoenv dev: median {sm*1e3:.3f} ms   spawn true: median {tm*1e3:.3f} ms   ratio: {sm/tm:.2f}x"
+      f"   (means {sa*1e3:.3f} / {ta*1e3:.3f} ms, {sa/ta:.2f}x; {len(s)} runs each)")
 PY
+rm -f "${jsons[@]}"
 
 # A role profile (its assumed role cached) and an EKS token (cached), warm, against `true`.
 hyperfine --warmup 20 --runs 300 -N --export-json "$json" "$bin ops" "$bin eks-token --cluster prod dev" "true" >&2
 python3 - "$json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
-o, e, t = r[0]["mean"], r[1]["mean"], r[2]["mean"]
-print(f"warm role profile: {o*1e3:.3f} ms ({o/t:.2f}x true)   warm eks-token: {e*1e3:.3f} ms ({e/t:.2f}x true)")
+o, e, t = r[0]["median"], r[1]["median"], r[2]["median"]
+print(f"warm role profile: median {o*1e3:.3f} ms ({o/t:.2f}x true)   warm eks-token: median {e*1e3:.3f} ms ({e/t:.2f}x true)")
 PY
 
 # The same warm read through botocore, the SDK the AWS CLI is built on, sharing the CLI's
@@ -91,8 +111,8 @@ PY
   python3 - "$json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
-s, b = r[0]["mean"], r[1]["mean"]
-print(f"warm ssoenv dev: {s*1e3:.3f} ms   botocore, same files: {b*1e3:.1f} ms   ssoenv is {b/s:.0f}x faster")
+s, b = r[0]["median"], r[1]["median"]
+print(f"warm ssoenv dev: median {s*1e3:.3f} ms   botocore, same files: median {b*1e3:.1f} ms   ssoenv is {b/s:.0f}x faster")
 PY
   rm -f "$peer"
 fi
