@@ -422,11 +422,57 @@ pub fn value_fits(value: &str) -> bool {
 /// is Myers' in linear space (the `similar` crate): memory grows with the file, not with
 /// old lines times new lines.
 pub fn diff(old: &str, new: &str, name: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header(name, name)
-        .to_string()
+    use similar::DiffTag;
+    let a: Vec<&str> = old.split_inclusive('\n').collect();
+    let b: Vec<&str> = new.split_inclusive('\n').collect();
+    // Deletions and insertions next to each other as one replacement: `-` lines, then `+`.
+    let mut hook = similar::algorithms::Replace::new(similar::algorithms::Capture::new());
+    // Capturing cannot fail.
+    let _ = similar::algorithms::myers::diff(&mut hook, &a, 0..a.len(), &b, 0..b.len());
+    let groups = similar::group_diff_ops(hook.into_inner().into_ops(), 3);
+    if groups.is_empty() {
+        return String::new();
+    }
+    // `start,len` as unified diffs write a range: one line is just its number; an empty range
+    // names the line before it.
+    let range = |r: std::ops::Range<usize>| match r.len() {
+        1 => format!("{}", r.start + 1),
+        0 => format!("{},0", r.start),
+        n => format!("{},{n}", r.start + 1),
+    };
+    let mut out = format!("--- {name}\n+++ {name}\n");
+    let lines = |out: &mut String, mark: char, lines: &[&str]| {
+        for l in lines {
+            out.push(mark);
+            out.push_str(l);
+            if !l.ends_with('\n') {
+                out.push_str("\n\\ No newline at end of file\n");
+            }
+        }
+    };
+    for group in groups {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
+            continue;
+        };
+        out.push_str(&format!(
+            "@@ -{} +{} @@\n",
+            range(first.old_range().start..last.old_range().end),
+            range(first.new_range().start..last.new_range().end)
+        ));
+        for op in &group {
+            let (o, n) = (&a[op.old_range()], &b[op.new_range()]);
+            match op.tag() {
+                DiffTag::Equal => lines(&mut out, ' ', o),
+                DiffTag::Delete => lines(&mut out, '-', o),
+                DiffTag::Insert => lines(&mut out, '+', n),
+                DiffTag::Replace => {
+                    lines(&mut out, '-', o);
+                    lines(&mut out, '+', n);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Reads the config file; a missing file is an empty text.
@@ -579,6 +625,16 @@ mod tests {
         let mut d = doc("[profile a]\nk = v\n  more\nz = 1");
         d.unset(Profile, "a", "k");
         assert_eq!(done(&d), "[profile a]\nz = 1");
+    }
+
+    #[test]
+    fn diff_marks_a_last_line_without_newline_and_writes_ranges_as_patch_reads_them() {
+        assert_eq!(diff("a\n", "a\n", "cfg"), "");
+        assert_eq!(
+            diff("a\nb", "a\nc\n", "cfg"),
+            "--- cfg\n+++ cfg\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n"
+        );
+        assert_eq!(diff("", "x\n", "f"), "--- f\n+++ f\n@@ -0,0 +1 @@\n+x\n");
     }
 
     #[test]
