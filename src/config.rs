@@ -409,51 +409,40 @@ pub fn load_for(profile: &str) -> Result<Config> {
     Ok(cfg)
 }
 
-/// Every profile's name in botocore's order, and whether it carries SSO settings (see
-/// [`Config::is_sso`]): from a current [`index`] without reading the file, else as
+/// Every profile's name in botocore's order, each followed by a tab and `sso` or `-` (whether
+/// it carries SSO settings, see [`Config::is_sso`]), one a line: what `list --long` prints.
+/// From a current [`index`], read as it is stored, without reading the file; else as
 /// [`load`] reads it.
-pub fn profile_names() -> Result<Vec<(String, bool)>> {
+pub fn profile_lines() -> Result<String> {
     let path = config_path()?;
     let (_file, meta) = open(&path)?;
-    if let Some(names) = index::Index::read(&path, &meta).and_then(|ix| indexed_names(&ix)) {
-        return Ok(names);
+    if let Some(lines) = index::Index::read(&path, &meta).and_then(|ix| ix.names()) {
+        return Ok(lines);
     }
     let cfg = load()?;
-    let names = cfg
-        .profiles()
-        .map(|s| (s.name.clone(), Config::is_sso(s)))
-        .collect();
+    let mut lines = String::new();
+    for s in cfg.profiles() {
+        lines.push_str(&s.name);
+        lines.push_str(if Config::is_sso(s) {
+            "\tsso\n"
+        } else {
+            "\t-\n"
+        });
+    }
     // The process ends soon: freeing ten thousand sections one by one costs as much as
     // building them.
     std::mem::forget(cfg);
-    Ok(names)
+    Ok(lines)
 }
 
-/// [`profile_names`] from the index: each name where it first appears, with the marks of its
-/// last section (which botocore keeps whole) and of `[DEFAULT]` (which every one inherits).
-fn indexed_names(ix: &index::Index) -> Option<Vec<(String, bool)>> {
-    let mut names: Vec<(String, bool)> = Vec::with_capacity(ix.len_hint());
-    let mut at: ini::FastMap<&str, usize> =
-        ini::FastMap::with_capacity_and_hasher(ix.len_hint(), Default::default());
-    let mut default_marked = false;
-    for e in ix.entries() {
-        let e = e?;
-        match e.kind {
-            None => default_marked |= e.marked,
-            Some(SectionKind::Profile) => match at.get(e.name) {
-                Some(&i) => names[i].1 = e.marked,
-                None => {
-                    at.insert(e.name, names.len());
-                    names.push((e.name.to_string(), e.marked));
-                }
-            },
-            Some(_) => {}
-        }
-    }
-    for n in &mut names {
-        n.1 |= default_marked;
-    }
-    Some(names)
+/// The names and marks in [`profile_lines`]' text. (A name may hold a tab; the mark never.)
+pub fn marked_names(lines: &str) -> impl Iterator<Item = (&str, bool)> {
+    lines
+        .split_terminator('\n')
+        .map(|line| match line.rsplit_once('\t') {
+            Some((name, mark)) => (name, mark == "sso"),
+            None => (line, false),
+        })
 }
 
 /// Whether a section belongs in a [`Config`] for one profile: its own sections, the
