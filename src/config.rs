@@ -11,7 +11,6 @@
 //! labels (botocore's own region check when it creates a client) before anything goes over
 //! the network.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -66,7 +65,8 @@ impl Section {
 #[derive(Debug, Clone, Default)]
 struct Named {
     list: Vec<Section>,
-    at: HashMap<String, usize>,
+    /// On the lexer's hash: `status` builds ten thousand of these.
+    at: ini::FastMap<String, usize>,
 }
 
 impl Named {
@@ -144,8 +144,10 @@ fn variants(profile: Option<&Section>, start_url: &str) -> (bool, bool) {
         .nth(1)
         .and_then(|r| r.split(['/', '?', '#']).next())
         .unwrap_or("");
-    let dual = flag(dual_env.as_deref(), "use_dualstack_endpoint", profile)
-        .unwrap_or_else(|| host.to_ascii_lowercase().ends_with(".app.aws"));
+    let dual = flag(dual_env.as_deref(), "use_dualstack_endpoint", profile).unwrap_or_else(|| {
+        let (host, domain) = (host.as_bytes(), b".app.aws");
+        host.len() >= domain.len() && host[host.len() - domain.len()..].eq_ignore_ascii_case(domain)
+    });
     (fips, dual)
 }
 
@@ -803,8 +805,7 @@ impl Config {
                 path: path.clone(),
             });
         }
-        // The profile's keys, with its session's merged in.
-        let mut merged: Vec<(&str, &Value)> = p.keys.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        // The profile's keys, with its session's merged in: the profile's own first.
         let mut session = None;
         if let Some(sname) = p.text("sso_session") {
             let Some(s) = self.sessions.get(sname) else {
@@ -815,17 +816,13 @@ impl Config {
                 });
             };
             for (key, value) in &s.keys {
-                match merged.iter().find(|(k, _)| k == key) {
-                    Some((_, mine)) if *mine != value => {
-                        return Err(Error::Conflict {
-                            profile: name.to_string(),
-                            key: key.clone(),
-                            session: s.name.clone(),
-                            path: path.clone(),
-                        });
-                    }
-                    Some(_) => {}
-                    None => merged.push((key, value)),
+                if p.value(key).is_some_and(|mine| mine != value) {
+                    return Err(Error::Conflict {
+                        profile: name.to_string(),
+                        key: key.clone(),
+                        session: s.name.clone(),
+                        path: path.clone(),
+                    });
                 }
             }
             // The token comes from the session alone.
@@ -833,10 +830,9 @@ impl Config {
             session = Some(s);
         }
         let get = |key: &str| {
-            merged
-                .iter()
-                .find(|(k, _)| *k == key)
-                .and_then(|(_, v)| v.text())
+            p.value(key)
+                .or_else(|| session.and_then(|s: &Section| s.value(key)))
+                .and_then(Value::text)
                 .filter(|v| !v.is_empty())
         };
         let missing: Vec<&str> = [
