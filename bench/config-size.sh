@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # How ssoenv scales with the config file: a warm export, `list` (run on every TAB) and
 # `status` with 10, 1,000, 3,000 and 10,000 profiles, each as a ratio to the 10-profile case
-# in the same run; and the peak memory of `status` at 10,000. A benchmark, not a test.
+# (the median of ratios paired in rounds); and the peak memory of `status` at 10,000. A
+# benchmark, not a test.
 #   bench/config-size.sh [path/to/ssoenv]   (default: builds and uses target/release/ssoenv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,26 +52,34 @@ for n in "${sizes[@]}"; do
   HOME=${work}/${n} "${bin}" "p${mid[${n}]}" >/dev/null
 done
 
-json=${work}/r.json
+# Each size is timed by its own hyperfine with HOME set in its environment, so the clock
+# sees ssoenv alone (no `env` in between). The sizes take turns over several rounds, and each
+# ratio is the median over the rounds of the ratio within a round: a burst of load on this
+# shared machine moves one round, not the figure.
+rounds=5
 for what in export list status; do
-  cmds=()
-  for n in "${sizes[@]}"; do
-    case ${what} in
-    export) args="p${mid[${n}]}" ;;
-    list) args=list ;;
-    status) args=status ;;
-    *) exit 1 ;;
-    esac
-    cmds+=("env HOME=${work}/${n} AWS_ENDPOINT_URL_SSO=http://127.0.0.1:9 ${bin} ${args}")
+  for ((r = 0; r < rounds; r++)); do
+    for n in "${sizes[@]}"; do
+      case ${what} in
+      export) args="p${mid[${n}]}" ;;
+      list) args=list ;;
+      status) args=status ;;
+      *) exit 1 ;;
+      esac
+      HOME=${work}/${n} AWS_ENDPOINT_URL_SSO=http://127.0.0.1:9 \
+        hyperfine -N --warmup 3 --runs 20 --export-json "${work}/${what}.${r}.${n}.json" \
+        "${bin} ${args}" >/dev/null 2>&1
+    done
   done
-  # `env` sets each case's HOME without a shell; its own exec is the same in every case.
-  hyperfine -N --warmup 5 --runs 40 --export-json "${json}" "${cmds[@]}" >/dev/null 2>&1
-  python3 - "${json}" "${what}" "${sizes[@]}" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))["results"]
-what, sizes = sys.argv[2], sys.argv[3:]
-base = r[0]["median"]
-cells = [f"{n:>6} profiles {x['median']*1e3:7.2f} ms ({x['median']/base:4.1f}x)" for n, x in zip(sizes, r)]
+  python3 - "${work}" "${what}" "${rounds}" "${sizes[@]}" <<'PY'
+import json, statistics, sys
+work, what, rounds, sizes = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+med = {n: [json.load(open(f"{work}/{what}.{r}.{n}.json"))["results"][0]["median"] for r in range(rounds)] for n in sizes}
+cells = []
+for n in sizes:
+    t = statistics.median(med[n])
+    ratio = statistics.median(med[n][r] / med[sizes[0]][r] for r in range(rounds))
+    cells.append(f"{n:>6} profiles {t*1e3:7.2f} ms ({ratio:4.1f}x)")
 print(f"{what:<7}" + " | ".join(cells))
 PY
 done

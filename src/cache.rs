@@ -141,24 +141,67 @@ impl fmt::Debug for RoleCreds {
 
 /// The CLI's cache key: SHA-1 of compact, key-sorted JSON (`json.dumps(..., sort_keys=True,
 /// separators=(",", ":"))`). Legacy profiles use `startUrl` where sessions use `sessionName`.
+/// The JSON is written directly (its keys are already in sorted order): `status` names the
+/// file of every profile of a big config.
 pub fn role_cache_key(
     account_id: &str,
     role_name: &str,
     session: Option<&str>,
     start_url: &str,
 ) -> String {
-    // BTreeMap sorts keys as Python's sort_keys does for these ASCII names.
-    let mut m = std::collections::BTreeMap::new();
-    m.insert("accountId", account_id);
-    m.insert("roleName", role_name);
-    match session {
-        Some(s) => m.insert("sessionName", s),
-        None => m.insert("startUrl", start_url),
+    let (last, value) = match session {
+        Some(s) => ("sessionName", s),
+        None => ("startUrl", start_url),
     };
-    // serde_json escapes like Python's json.dumps for ASCII; non-ASCII differs (Python
-    // writes \uXXXX), so escape it the same way.
-    let json = serde_json::to_string(&m).unwrap_or_default();
-    sha1_hex(&ascii_json(&json))
+    let mut json = String::with_capacity(64 + account_id.len() + role_name.len() + value.len());
+    json.push_str("{\"accountId\":");
+    push_json_string(&mut json, account_id);
+    json.push_str(",\"roleName\":");
+    push_json_string(&mut json, role_name);
+    json.push_str(",\"");
+    json.push_str(last);
+    json.push_str("\":");
+    push_json_string(&mut json, value);
+    json.push('}');
+    sha1_hex(&json)
+}
+
+/// A string as Python's `json.dumps` writes it with its default `ensure_ascii=True`: `"` and
+/// `\\` escaped, `\n` `\r` `\t` `\b` `\f` by name, every other character outside printable
+/// ASCII (` ` to `~`; DEL too) as `\uXXXX` in lowercase hex, by UTF-16 units.
+pub fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    let mut plain = 0;
+    for (at, c) in s.char_indices() {
+        let named = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            '\u{8}' => "\\b",
+            '\u{c}' => "\\f",
+            ' '..='~' => continue,
+            _ => "",
+        };
+        out.push_str(&s[plain..at]);
+        plain = at + c.len_utf8();
+        if named.is_empty() {
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                out.push_str("\\u");
+                for shift in [12, 8, 4, 0] {
+                    out.push(char::from(
+                        b"0123456789abcdef"[usize::from(*unit >> shift & 0xf)],
+                    ));
+                }
+            }
+        } else {
+            out.push_str(named);
+        }
+    }
+    out.push_str(&s[plain..]);
+    out.push('"');
 }
 
 /// Python's `json.dumps` default `ensure_ascii=True`: non-ASCII as `\uXXXX` (UTF-16 units).
@@ -178,7 +221,16 @@ pub fn ascii_json(json: &str) -> String {
 }
 
 pub fn role_path(key: &str) -> Result<PathBuf> {
-    Ok(role_dir()?.join(format!("{key}.json")))
+    // Built once: `status` names the file of every profile of a big config.
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let dir = match DIR.get() {
+        Some(d) => d,
+        None => {
+            let d = role_dir()?;
+            DIR.get_or_init(|| d)
+        }
+    };
+    Ok(dir.join(format!("{key}.json")))
 }
 
 /// Reads cached role credentials. Anything unusable is a miss (it will be overwritten).
@@ -286,6 +338,111 @@ mod tests {
             role_cache_key("1", "R", None, "https://x/start"),
             sha1_hex(legacy)
         );
+    }
+
+    /// The key as it was built before: serde_json over a sorted map, then non-ASCII escaped.
+    fn role_cache_key_by_serde(a: &str, r: &str, s: Option<&str>, u: &str) -> String {
+        let mut m = std::collections::BTreeMap::new();
+        m.insert("accountId", a);
+        m.insert("roleName", r);
+        match s {
+            Some(s) => m.insert("sessionName", s),
+            None => m.insert("startUrl", u),
+        };
+        sha1_hex(&ascii_json(&serde_json::to_string(&m).unwrap()))
+    }
+
+    #[test]
+    fn role_cache_key_of_tricky_names_matches_python_json_dumps() {
+        // Each expected JSON and digest printed by Python 3:
+        // d = {"accountId": a, "roleName": r, "sessionName": s}  (or "startUrl": u)
+        // j = json.dumps(d, sort_keys=True, separators=(",", ":"))
+        // hashlib.sha1(j.encode()).hexdigest()
+        type Case<'a> = (&'a str, &'a str, Option<&'a str>, &'a str, &'a str, &'a str);
+        let cases: [Case; 5] = [
+            (
+                "123456789012",
+                "Admin",
+                Some("corp"),
+                "",
+                r#"{"accountId":"123456789012","roleName":"Admin","sessionName":"corp"}"#,
+                "8457bc68cf9d4aa8d629a61563948e8bd3159d49",
+            ),
+            (
+                "0001",
+                "R\u{f4}le \"quoted\" \\ back",
+                Some("sess\u{e9} \u{1f600}"),
+                "",
+                r#"{"accountId":"0001","roleName":"R\u00f4le \"quoted\" \\ back","sessionName":"sess\u00e9 \ud83d\ude00"}"#,
+                "814e5a6caffbe4bdab9a23bc5bbf846dbb3cce4d",
+            ),
+            (
+                "1",
+                "ctl\0\u{1}\u{8}\u{c}\n\r\t\u{1f}\u{7f}",
+                Some("s"),
+                "",
+                r#"{"accountId":"1","roleName":"ctl\u0000\u0001\b\f\n\r\t\u001f\u007f","sessionName":"s"}"#,
+                "5a087156b4f3d973c18ad15b6407025a4cc64737",
+            ),
+            (
+                "1",
+                "R",
+                None,
+                "https://x/start?a=\"b\"&c=\u{2028}",
+                r#"{"accountId":"1","roleName":"R","startUrl":"https://x/start?a=\"b\"&c=\u2028"}"#,
+                "30933f6ca3029d68b57131d554cf79c7b753906e",
+            ),
+            (
+                "",
+                "",
+                Some(""),
+                "ignored",
+                r#"{"accountId":"","roleName":"","sessionName":""}"#,
+                "6c3860095c1474e78b6bd77dc30a526804291bba",
+            ),
+        ];
+        for (a, r, s, u, json, digest) in cases {
+            assert_eq!(sha1_hex(json), digest, "{json}");
+            assert_eq!(role_cache_key(a, r, s, u), digest, "{json}");
+            // The serde_json build agrees except on DEL, which Python escapes and it did not.
+            if !r.contains('\u{7f}') {
+                assert_eq!(role_cache_key_by_serde(a, r, s, u), digest, "{json}");
+            }
+        }
+    }
+
+    #[test]
+    fn json_strings_escape_every_character_as_python_does() {
+        for c in (0..0x80u8).map(char::from).chain([
+            '\u{80}',
+            '\u{ff}',
+            '\u{2028}',
+            '\u{ffff}',
+            '\u{10000}',
+            '\u{10ffff}',
+        ]) {
+            let mut direct = String::new();
+            push_json_string(&mut direct, &c.to_string());
+            let expected = match c {
+                '"' => "\"\\\"\"".to_string(),
+                '\\' => "\"\\\\\"".to_string(),
+                '\n' => "\"\\n\"".to_string(),
+                '\r' => "\"\\r\"".to_string(),
+                '\t' => "\"\\t\"".to_string(),
+                '\u{8}' => "\"\\b\"".to_string(),
+                '\u{c}' => "\"\\f\"".to_string(),
+                ' '..='~' => format!("\"{c}\""),
+                _ => {
+                    let units: Vec<String> = c
+                        .encode_utf16(&mut [0; 2])
+                        .iter()
+                        .map(|u| format!("\\u{u:04x}"))
+                        .collect();
+                    format!("\"{}\"", units.concat())
+                }
+            };
+            assert_eq!(direct, expected, "{:?}", c);
+        }
     }
 
     #[test]

@@ -11,7 +11,6 @@
 //! labels (botocore's own region check when it creates a client) before anything goes over
 //! the network.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -66,7 +65,8 @@ impl Section {
 #[derive(Debug, Clone, Default)]
 struct Named {
     list: Vec<Section>,
-    at: HashMap<String, usize>,
+    /// On the lexer's hash: `status` builds ten thousand of these.
+    at: ini::FastMap<String, usize>,
 }
 
 impl Named {
@@ -144,8 +144,10 @@ fn variants(profile: Option<&Section>, start_url: &str) -> (bool, bool) {
         .nth(1)
         .and_then(|r| r.split(['/', '?', '#']).next())
         .unwrap_or("");
-    let dual = flag(dual_env.as_deref(), "use_dualstack_endpoint", profile)
-        .unwrap_or_else(|| host.to_ascii_lowercase().ends_with(".app.aws"));
+    let dual = flag(dual_env.as_deref(), "use_dualstack_endpoint", profile).unwrap_or_else(|| {
+        let (host, domain) = (host.as_bytes(), b".app.aws");
+        host.len() >= domain.len() && host[host.len() - domain.len()..].eq_ignore_ascii_case(domain)
+    });
     (fips, dual)
 }
 
@@ -409,51 +411,40 @@ pub fn load_for(profile: &str) -> Result<Config> {
     Ok(cfg)
 }
 
-/// Every profile's name in botocore's order, and whether it carries SSO settings (see
-/// [`Config::is_sso`]): from a current [`index`] without reading the file, else as
+/// Every profile's name in botocore's order, each followed by a tab and `sso` or `-` (whether
+/// it carries SSO settings, see [`Config::is_sso`]), one a line: what `list --long` prints.
+/// From a current [`index`], read as it is stored, without reading the file; else as
 /// [`load`] reads it.
-pub fn profile_names() -> Result<Vec<(String, bool)>> {
+pub fn profile_lines() -> Result<String> {
     let path = config_path()?;
     let (_file, meta) = open(&path)?;
-    if let Some(names) = index::Index::read(&path, &meta).and_then(|ix| indexed_names(&ix)) {
-        return Ok(names);
+    if let Some(lines) = index::Index::read(&path, &meta).and_then(|ix| ix.names()) {
+        return Ok(lines);
     }
     let cfg = load()?;
-    let names = cfg
-        .profiles()
-        .map(|s| (s.name.clone(), Config::is_sso(s)))
-        .collect();
+    let mut lines = String::new();
+    for s in cfg.profiles() {
+        lines.push_str(&s.name);
+        lines.push_str(if Config::is_sso(s) {
+            "\tsso\n"
+        } else {
+            "\t-\n"
+        });
+    }
     // The process ends soon: freeing ten thousand sections one by one costs as much as
     // building them.
     std::mem::forget(cfg);
-    Ok(names)
+    Ok(lines)
 }
 
-/// [`profile_names`] from the index: each name where it first appears, with the marks of its
-/// last section (which botocore keeps whole) and of `[DEFAULT]` (which every one inherits).
-fn indexed_names(ix: &index::Index) -> Option<Vec<(String, bool)>> {
-    let mut names: Vec<(String, bool)> = Vec::with_capacity(ix.len_hint());
-    let mut at: ini::FastMap<&str, usize> =
-        ini::FastMap::with_capacity_and_hasher(ix.len_hint(), Default::default());
-    let mut default_marked = false;
-    for e in ix.entries() {
-        let e = e?;
-        match e.kind {
-            None => default_marked |= e.marked,
-            Some(SectionKind::Profile) => match at.get(e.name) {
-                Some(&i) => names[i].1 = e.marked,
-                None => {
-                    at.insert(e.name, names.len());
-                    names.push((e.name.to_string(), e.marked));
-                }
-            },
-            Some(_) => {}
-        }
-    }
-    for n in &mut names {
-        n.1 |= default_marked;
-    }
-    Some(names)
+/// The names and marks in [`profile_lines`]' text. (A name may hold a tab; the mark never.)
+pub fn marked_names(lines: &str) -> impl Iterator<Item = (&str, bool)> {
+    lines
+        .split_terminator('\n')
+        .map(|line| match line.rsplit_once('\t') {
+            Some((name, mark)) => (name, mark == "sso"),
+            None => (line, false),
+        })
 }
 
 /// Whether a section belongs in a [`Config`] for one profile: its own sections, the
@@ -814,8 +805,7 @@ impl Config {
                 path: path.clone(),
             });
         }
-        // The profile's keys, with its session's merged in.
-        let mut merged: Vec<(&str, &Value)> = p.keys.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        // The profile's keys, with its session's merged in: the profile's own first.
         let mut session = None;
         if let Some(sname) = p.text("sso_session") {
             let Some(s) = self.sessions.get(sname) else {
@@ -826,17 +816,13 @@ impl Config {
                 });
             };
             for (key, value) in &s.keys {
-                match merged.iter().find(|(k, _)| k == key) {
-                    Some((_, mine)) if *mine != value => {
-                        return Err(Error::Conflict {
-                            profile: name.to_string(),
-                            key: key.clone(),
-                            session: s.name.clone(),
-                            path: path.clone(),
-                        });
-                    }
-                    Some(_) => {}
-                    None => merged.push((key, value)),
+                if p.value(key).is_some_and(|mine| mine != value) {
+                    return Err(Error::Conflict {
+                        profile: name.to_string(),
+                        key: key.clone(),
+                        session: s.name.clone(),
+                        path: path.clone(),
+                    });
                 }
             }
             // The token comes from the session alone.
@@ -844,10 +830,9 @@ impl Config {
             session = Some(s);
         }
         let get = |key: &str| {
-            merged
-                .iter()
-                .find(|(k, _)| *k == key)
-                .and_then(|(_, v)| v.text())
+            p.value(key)
+                .or_else(|| session.and_then(|s: &Section| s.value(key)))
+                .and_then(Value::text)
                 .filter(|v| !v.is_empty())
         };
         let missing: Vec<&str> = [

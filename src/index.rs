@@ -16,11 +16,15 @@
 //! - Each section's bytes carry a fingerprint, checked when they are read back, and the
 //!   file's identity is checked again after reading them: bytes changed under the reader are
 //!   caught, and the file is then read whole.
-//! - The index ends with its own fingerprint: a truncated, corrupt or foreign index (another
-//!   version, not a regular file, too big) is not used; the config is then read whole, exactly
-//!   as without an index. The index is 0600 in the 0700 state directory, written atomically.
+//! - The index's head ends with its own fingerprint and each piece of its body carries one:
+//!   a truncated, corrupt or foreign index (another version, not a regular file, too big) is
+//!   not used for any piece it got wrong; the config is then read whole, exactly as without
+//!   an index, and the index written again. A lookup reads the head and one bucket of
+//!   profile entries; `list` reads the head and the names, ready to print. The index is 0600
+//!   in the 0700 state directory, written atomically.
 //! - Files under [`MIN_SIZE`] are not indexed: reading them whole is as fast.
 
+use std::collections::HashMap;
 use std::fs::{File, Metadata};
 use std::path::{Path, PathBuf};
 
@@ -28,7 +32,7 @@ use crate::files;
 use crate::ini::{self, Ini, SectionKind, Span};
 
 /// The first line of an index; a new layout takes a new number.
-const MAGIC: &str = "ssoenv config index 1";
+const MAGIC: &str = "ssoenv config index 2";
 /// The index's name in the state directory.
 const NAME: &str = "config.index";
 /// Config files smaller than this are read whole (a few hundred profiles).
@@ -37,6 +41,13 @@ pub const MIN_SIZE: u64 = 64 << 10;
 pub const SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
 /// The largest index read: a config at its cap of tiny sections makes a few times its size.
 const CAP: u64 = 4 * files::CONFIG_CAP;
+/// About how many profile entries share a bucket: a lookup reads one bucket of this many.
+const PER_BUCKET: usize = 16;
+/// How much of the index a first read takes: the whole head of a file of ten thousand
+/// profiles (the head says how long it is; a longer one is read in a second go).
+const FIRST_READ: usize = 24 << 10;
+/// The width of the head's length field, so that the head can state its own length.
+const LEN_WIDTH: usize = 12;
 
 fn index_path() -> Option<PathBuf> {
     files::state_dir().ok().map(|d| d.join(NAME))
@@ -72,34 +83,17 @@ fn unsettled(meta: &Metadata) -> bool {
     now - last < SETTLE.as_secs() as i64 + 1
 }
 
-/// A section as the index records it.
-pub struct Entry<'a> {
+/// A section as the index records it: `kind marked start end line fingerprint name`, the
+/// name last as it may hold spaces (never a line break: it comes from one line of the
+/// config). The header's line number is kept for people reading the index.
+struct Entry<'a> {
     /// `None` for `[DEFAULT]`.
-    pub kind: Option<SectionKind>,
+    kind: Option<SectionKind>,
     /// The name botocore knows it by (`DEFAULT` for `[DEFAULT]`).
-    pub name: &'a str,
-    /// Whether it sets any of the keys the index was asked to mark (see [`refresh`]).
-    pub marked: bool,
-    /// Its start, end, header line and fingerprint, still as text.
-    place: [&'a str; 4],
-}
-
-impl Entry<'_> {
-    /// Start, end and fingerprint.
-    fn place(&self) -> Option<(u64, u64, u64)> {
-        let [start, end, line, hash] = self.place;
-        let (start, end) = (start.parse::<u64>().ok()?, end.parse::<u64>().ok()?);
-        line.parse::<u64>().ok()?;
-        let hash = u64::from_str_radix(hash, 16).ok()?;
-        (start <= end).then_some((start, end, hash))
-    }
-}
-
-/// A current index of one config file.
-pub struct Index {
-    text: String,
-    /// Where the entries begin in `text`, and where the trailer begins.
-    body: (usize, usize),
+    name: &'a str,
+    start: u64,
+    end: u64,
+    hash: u64,
 }
 
 fn kind_code(kind: Option<SectionKind>) -> char {
@@ -111,35 +105,147 @@ fn kind_code(kind: Option<SectionKind>) -> char {
     }
 }
 
+fn entry(line: &str) -> Option<Entry<'_>> {
+    let b = line.as_bytes();
+    if b.len() < 4 || b[1] != b' ' || b[3] != b' ' {
+        return None;
+    }
+    let kind = match b[0] {
+        b'D' => None,
+        b'p' => Some(SectionKind::Profile),
+        b's' => Some(SectionKind::SsoSession),
+        b'v' => Some(SectionKind::Services),
+        _ => return None,
+    };
+    // Whether it is marked: the names piece carries what `list` needs of it.
+    if !matches!(b[2], b'0' | b'1') {
+        return None;
+    }
+    let mut rest = &line[4..];
+    let mut place = [""; 4];
+    for field in &mut place {
+        (*field, rest) = rest.split_once(' ')?;
+    }
+    let [start, end, number, hash] = place;
+    let (start, end) = (start.parse::<u64>().ok()?, end.parse::<u64>().ok()?);
+    number.parse::<u64>().ok()?;
+    let hash = u64::from_str_radix(hash, 16).ok()?;
+    (start <= end).then_some(Entry {
+        kind,
+        name: rest,
+        start,
+        end,
+        hash,
+    })
+}
+
+/// Which bucket holds a profile's entries.
+fn bucket_of(name: &str, buckets: usize) -> usize {
+    (ini::fingerprint(name.as_bytes()) % buckets as u64) as usize
+}
+
+/// A piece of the index's body: `AT LEN FINGERPRINT`, `AT` counted from the body's start.
+#[derive(Clone, Copy)]
+struct Piece {
+    at: u64,
+    len: u64,
+    hash: u64,
+}
+
+fn piece(fields: &str) -> Option<Piece> {
+    let mut f = fields.split(' ');
+    let at = f.next()?.parse().ok()?;
+    let len = f.next()?.parse().ok()?;
+    let hash = u64::from_str_radix(f.next()?, 16).ok()?;
+    f.next().is_none().then_some(Piece { at, len, hash })
+}
+
+/// The head of a current index of one config file: what a lookup reads before the one piece
+/// of the body it needs.
+///
+/// Layout (text, one record a line):
+/// ```text
+/// ssoenv config index 2
+/// IDENTITY                       the config file's (see `identity`)
+/// head HEADLEN BODYLEN BUCKETS   HEADLEN in 12 digits, so the head can state its own length
+/// names AT LEN HASH              the body's piece listing profile names (see `Index::names`)
+/// AT LEN HASH                    one line per bucket of profile entries
+/// ENTRY…                         `[DEFAULT]`, sso-session and services entries: every
+///                                profile's config holds them
+/// end HASH                       the fingerprint of the head before this line
+/// ```
+/// The body follows: the names piece, then each bucket's entries in the file's order. Every
+/// piece is checked against its fingerprint when read, and the index's length against the
+/// head's, so a truncated or corrupt index is never used for what it got wrong.
+pub struct Index {
+    file: File,
+    head: String,
+    /// Where the body starts in the index file, and its length.
+    body: (u64, u64),
+    names: Piece,
+    /// The bucket lines, then the entries every profile needs, in `head`.
+    buckets: (usize, usize),
+    count: usize,
+    common: (usize, usize),
+}
+
 impl Index {
-    /// The index of the config file at `path` (opened, with `meta`), if there is one that is
-    /// sound and records the file as it is.
+    /// The index of the config file at `path` (opened, with `meta`), if there is one whose
+    /// head is sound and records the file as it is.
     #[cfg(unix)]
     pub fn read(path: &Path, meta: &Metadata) -> Option<Index> {
+        use std::os::unix::fs::FileExt;
         if meta.len() < MIN_SIZE {
             return None;
         }
-        let bytes = files::read_bounded(&index_path()?, CAP).ok()??;
-        let text = String::from_utf8(bytes).ok()?;
-        let rest = text.strip_prefix(MAGIC)?.strip_prefix('\n')?;
-        let (id, _) = rest.split_once('\n')?;
-        if id != identity(path, meta) {
+        let (file, own) = files::open_bounded(&index_path()?, CAP).ok()??;
+        let mut buf = vec![0; FIRST_READ.min(own.len() as usize)];
+        file.read_exact_at(&mut buf, 0).ok()?;
+        // Magic, identity and the head's sizes before anything else: a foreign or stale
+        // index stops here.
+        let mut lines = buf.splitn(4, |&b| b == b'\n');
+        if lines.next()? != MAGIC.as_bytes() || lines.next()? != identity(path, meta).as_bytes() {
             return None;
         }
-        let start = MAGIC.len() + 1 + id.len() + 1;
-        // The trailer: `end FINGERPRINT` of everything before it.
-        let body = text.strip_suffix('\n')?;
-        let trailer_at = body.rfind('\n').map_or(0, |i| i + 1);
-        let hash = body[trailer_at..].strip_prefix("end ")?;
-        if trailer_at < start
-            || u64::from_str_radix(hash, 16).ok()?
-                != ini::fingerprint(&text.as_bytes()[..trailer_at])
-        {
+        let sizes = std::str::from_utf8(lines.next()?)
+            .ok()?
+            .strip_prefix("head ")?;
+        let mut sizes = sizes.split(' ');
+        let head_len: usize = sizes.next()?.parse().ok()?;
+        let body_len: u64 = sizes.next()?.parse().ok()?;
+        let count: usize = sizes.next()?.parse().ok()?;
+        if sizes.next().is_some() || count == 0 || head_len as u64 + body_len != own.len() {
             return None;
+        }
+        let have = buf.len();
+        buf.resize(head_len, 0);
+        if head_len > have {
+            file.read_exact_at(&mut buf[have..], have as u64).ok()?;
+        }
+        let head = String::from_utf8(buf).ok()?;
+        let body = head.strip_suffix('\n')?;
+        let trailer_at = body.rfind('\n')? + 1;
+        let hash = body[trailer_at..].strip_prefix("end ")?;
+        if u64::from_str_radix(hash, 16).ok()? != ini::fingerprint(&head.as_bytes()[..trailer_at]) {
+            return None;
+        }
+        // Past the three lines checked above: the names line, the buckets, the entries.
+        let after_sizes = head.match_indices('\n').nth(2)?.0 + 1;
+        let names_end = after_sizes + head[after_sizes..].find('\n')?;
+        let names = piece(head[after_sizes..names_end].strip_prefix("names ")?)?;
+        let buckets_at = names_end + 1;
+        let mut buckets_end = buckets_at;
+        for _ in 0..count {
+            buckets_end += head[buckets_end..trailer_at].find('\n')? + 1;
         }
         Some(Index {
-            body: (start, trailer_at),
-            text,
+            file,
+            body: (head_len as u64, body_len),
+            names,
+            buckets: (buckets_at, buckets_end),
+            count,
+            common: (buckets_end, trailer_at),
+            head,
         })
     }
 
@@ -148,19 +254,40 @@ impl Index {
         None
     }
 
-    /// The sections, in the file's order; `None` for an entry not as written.
-    pub fn entries(&self) -> impl Iterator<Item = Option<Entry<'_>>> {
-        self.lines().map(entry)
+    /// A piece of the body, checked against its fingerprint.
+    #[cfg(unix)]
+    fn piece(&self, p: Piece) -> Option<String> {
+        use std::os::unix::fs::FileExt;
+        if p.at.checked_add(p.len)? > self.body.1 {
+            return None;
+        }
+        let mut buf = vec![0; usize::try_from(p.len).ok()?];
+        self.file.read_exact_at(&mut buf, self.body.0 + p.at).ok()?;
+        if ini::fingerprint(&buf) != p.hash {
+            return None;
+        }
+        String::from_utf8(buf).ok()
     }
 
-    fn lines(&self) -> impl Iterator<Item = &str> {
-        let body = &self.text[self.body.0..self.body.1];
-        body.split_terminator('\n')
+    #[cfg(not(unix))]
+    fn piece(&self, _p: Piece) -> Option<String> {
+        None
     }
 
-    /// About how many sections the index records (for sizing tables).
-    pub fn len_hint(&self) -> usize {
-        (self.body.1 - self.body.0) / 40
+    /// Every profile's name in botocore's order (where it first appears), one a line, each
+    /// followed by a tab and `sso` or `-`: whether it carries the keys the index was asked
+    /// to mark (in its last section, which botocore keeps whole, or in `[DEFAULT]`). Exactly
+    /// what `list --long` prints.
+    pub fn names(&self) -> Option<String> {
+        self.piece(self.names)
+    }
+
+    /// Whether every piece of the body is as the head records it.
+    fn sound(&self) -> bool {
+        let buckets = self.head[self.buckets.0..self.buckets.1].split_terminator('\n');
+        std::iter::once(Some(self.names))
+            .chain(buckets.map(piece))
+            .all(|p| p.and_then(|p| self.piece(p)).is_some())
     }
 
     /// What a [`crate::config::Config`] for one profile holds: `[DEFAULT]`, the sso-sessions,
@@ -176,20 +303,30 @@ impl Index {
         profile: &str,
     ) -> Option<Ini> {
         use std::os::unix::fs::FileExt;
-        let mut ini = Ini::default();
-        for line in self.lines() {
-            // Most lines are other profiles: their code and the end of the line tell.
-            if line.starts_with('p')
-                && !(line.ends_with(profile)
-                    && line.as_bytes()[..line.len() - profile.len()].ends_with(b" "))
+        let mut places: Vec<(u64, u64, u64)> = Vec::new();
+        for line in self.head[self.common.0..self.common.1].split_terminator('\n') {
+            let e = entry(line)?;
+            places.push((e.start, e.end, e.hash));
+        }
+        let bucket_line = self.head[self.buckets.0..self.buckets.1]
+            .split_terminator('\n')
+            .nth(bucket_of(profile, self.count))?;
+        let bucket = self.piece(piece(bucket_line)?)?;
+        for line in bucket.split_terminator('\n') {
+            // Most lines are other profiles: the end of the line tells.
+            if !(line.ends_with(profile)
+                && line.as_bytes()[..line.len() - profile.len()].ends_with(b" "))
             {
                 continue;
             }
             let e = entry(line)?;
-            if e.kind == Some(SectionKind::Profile) && e.name != profile {
-                continue;
+            if e.kind == Some(SectionKind::Profile) && e.name == profile {
+                places.push((e.start, e.end, e.hash));
             }
-            let (start, end, hash) = e.place()?;
+        }
+        places.sort_unstable();
+        let mut ini = Ini::default();
+        for (start, end, hash) in places {
             if end > meta.len() {
                 return None;
             }
@@ -219,49 +356,37 @@ impl Index {
     }
 }
 
-/// One line of the index: `kind marked start end line fingerprint name`, the name last as it
-/// may hold spaces (never a line break: it comes from one line of the config).
-fn entry(line: &str) -> Option<Entry<'_>> {
-    let b = line.as_bytes();
-    if b.len() < 4 || b[1] != b' ' || b[3] != b' ' {
-        return None;
-    }
-    let kind = match b[0] {
-        b'D' => None,
-        b'p' => Some(SectionKind::Profile),
-        b's' => Some(SectionKind::SsoSession),
-        b'v' => Some(SectionKind::Services),
-        _ => return None,
-    };
-    let marked = match b[2] {
-        b'0' => false,
-        b'1' => true,
-        _ => return None,
-    };
-    let mut rest = &line[4..];
-    let mut place = [""; 4];
-    for field in &mut place {
-        (*field, rest) = rest.split_once(' ')?;
-    }
-    Some(Entry {
-        kind,
-        name: rest,
-        marked,
-        place,
-    })
-}
-
 /// Records the index of a config file just read whole and found valid (`text`, with its
 /// sections' `spans`, marked by the keys [`ini::parse_spans`] was given), unless the file is
-/// small, changed too recently, or already indexed as it is. A failed write is no error: the
-/// next run reads the file whole again.
+/// small, changed too recently, or already indexed as it is, soundly. A failed write is no
+/// error: the next run reads the file whole again.
 #[cfg(unix)]
 pub fn refresh(path: &Path, meta: &Metadata, text: &str, spans: &[Span]) {
-    if meta.len() < MIN_SIZE || unsettled(meta) || Index::read(path, meta).is_some() {
+    if meta.len() < MIN_SIZE
+        || unsettled(meta)
+        || Index::read(path, meta).is_some_and(|ix| ix.sound())
+    {
         return;
     }
     let Some(target) = index_path() else { return };
-    let mut out = format!("{MAGIC}\n{}\n", identity(path, meta));
+    let out = build(&identity(path, meta), text, spans);
+    if let Err(e) = files::write_atomic(&target, out.as_bytes(), files::Existing::Private) {
+        crate::debug!("config index: not written: {e}");
+    }
+}
+
+#[cfg(not(unix))]
+pub fn refresh(_path: &Path, _meta: &Metadata, _text: &str, _spans: &[Span]) {}
+
+/// The index's bytes (see [`Index`] for the layout).
+fn build(id: &str, text: &str, spans: &[Span]) -> String {
+    use std::fmt::Write;
+    let mut common = String::new();
+    let mut profiles: Vec<(String, String)> = Vec::new();
+    // Names where they first appear, with the mark of their last section.
+    let mut names: Vec<(String, bool)> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
+    let mut default_marked = false;
     for s in spans {
         let (kind, name) = if s.header == ini::DEFAULT_SECTION {
             (None, s.header.to_string())
@@ -272,21 +397,71 @@ pub fn refresh(path: &Path, meta: &Metadata, text: &str, spans: &[Span]) {
             }
         };
         let hash = ini::fingerprint(&text.as_bytes()[s.start..s.end]);
-        out.push_str(&format!(
+        let line = format!(
             "{} {} {} {} {} {hash:016x} {name}\n",
             kind_code(kind),
             u8::from(s.marked),
             s.start,
             s.end,
             s.line
-        ));
+        );
+        match kind {
+            None => default_marked |= s.marked,
+            Some(SectionKind::Profile) => match at.get(&name) {
+                Some(&i) => names[i].1 = s.marked,
+                None => {
+                    at.insert(name.clone(), names.len());
+                    names.push((name.clone(), s.marked));
+                }
+            },
+            Some(_) => {}
+        }
+        match kind {
+            Some(SectionKind::Profile) => profiles.push((name, line)),
+            _ => common.push_str(&line),
+        }
     }
+    let mut names_text = String::new();
+    for (name, marked) in &names {
+        let mark = if *marked || default_marked {
+            "sso"
+        } else {
+            "-"
+        };
+        let _ = writeln!(names_text, "{name}\t{mark}");
+    }
+    let count = (names.len() / PER_BUCKET).max(1);
+    let mut buckets = vec![String::new(); count];
+    for (name, line) in &profiles {
+        buckets[bucket_of(name, count)].push_str(line);
+    }
+    let mut body = names_text;
+    let mut head = String::new();
+    let _ = writeln!(
+        head,
+        "names 0 {} {:016x}",
+        body.len(),
+        ini::fingerprint(body.as_bytes())
+    );
+    for b in &buckets {
+        let _ = writeln!(
+            head,
+            "{} {} {:016x}",
+            body.len(),
+            b.len(),
+            ini::fingerprint(b.as_bytes())
+        );
+        body.push_str(b);
+    }
+    head.push_str(&common);
+    let start = format!("{MAGIC}\n{id}\nhead ");
+    let rest = format!(" {} {count}\n", body.len());
+    // The head's length: these lines, its length field and the `end` line.
+    let head_len = start.len() + LEN_WIDTH + rest.len() + head.len() + "end \n".len() + 16;
+    let mut out = format!("{start}{head_len:0w$}{rest}{head}", w = LEN_WIDTH);
     let hash = ini::fingerprint(out.as_bytes());
-    out.push_str(&format!("end {hash:016x}\n"));
-    if let Err(e) = files::write_atomic(&target, out.as_bytes(), files::Existing::Private) {
-        crate::debug!("config index: not written: {e}");
-    }
+    let _ = writeln!(out, "end {hash:016x}");
+    debug_assert_eq!(out.len(), head_len);
+    out.push_str(&body);
+    out
 }
-
-#[cfg(not(unix))]
-pub fn refresh(_path: &Path, _meta: &Metadata, _text: &str, _spans: &[Span]) {}

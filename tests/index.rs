@@ -248,21 +248,28 @@ fn a_broken_index_is_never_trusted_and_is_written_again() {
         assert_eq!(mode(index.parent().unwrap()), 0o700);
     }
 
-    // p40's entry pointed at p50's section, with the fingerprint of p50's bytes: the index's
-    // own fingerprint no longer matches.
+    // p40's entry pointed at p50's section, with the fingerprint of p50's bytes: the
+    // fingerprint of the bucket that holds it no longer matches.
     let text = String::from_utf8(bytes.clone()).unwrap();
     let p40 = text.lines().find(|l| l.ends_with(" p40")).unwrap();
     let p50 = text.lines().find(|l| l.ends_with(" p50")).unwrap();
     let swapped = text.replacen(p40, &p50.replace(" p50", " p40"), 1);
     let mut truncated = bytes.clone();
     truncated.truncate(bytes.len() / 2);
-    let mut flipped = bytes.clone();
-    let at = bytes.len() / 3;
-    flipped[at] ^= 1;
+    // A bit flipped in the head, or in the bucket that holds p40's entry (its line's
+    // fingerprint field: the entry still parses).
+    let flip = |at: usize| {
+        let mut b = bytes.clone();
+        b[at] ^= 1;
+        b
+    };
+    let in_head = flip(text.find("\nnames ").unwrap() + 10);
+    let in_bucket = flip(text.find(p40).unwrap() + p40.len() - " p40".len() - 1);
     for (what, content) in [
         ("swapped", swapped.into_bytes()),
         ("truncated", truncated),
-        ("a flipped bit", flipped),
+        ("a flipped bit in the head", in_head),
+        ("a flipped bit in the bucket", in_bucket),
         ("empty", Vec::new()),
         ("not UTF-8", vec![0xff; 100]),
     ] {
@@ -333,4 +340,57 @@ fn a_role_profile_in_an_indexed_file_finds_its_source_profiles() {
     assert_eq!(key[0], s.mock.assumed_roles()[0].creds.access_key_id);
     assert!(!used_index(&r), "a role profile reads the whole file");
     assert!(s.run(&["list", "--sso"]).ok().contains("\nops\n"));
+}
+
+#[test]
+fn status_and_list_of_ten_thousand_profiles_equal_a_run_without_the_index() {
+    let s = Sandbox::new();
+    s.write_config(&big_config());
+    for i in [0, 2, 9, 5000, PROFILES - 1] {
+        cache_credentials(&s, i);
+    }
+    settle();
+    s.run(&["list"]).ok();
+    let index = index_path(&s);
+    assert!(index.is_file());
+    // The seconds left move on between runs: all else must be the same.
+    let steady = |mut r: Run| {
+        r.stdout = r
+            .stdout
+            .lines()
+            .filter(|l| !l.contains("\"expiresIn\""))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        r
+    };
+    let by_index = steady(s.run(&["status", "--json"]));
+    assert_eq!(by_index.code, 0, "{}", by_index.stderr);
+    assert_eq!(by_index.stdout.matches("\"cached\": true").count(), 5);
+    let whole = steady(run_without_index(&s, &["status", "--json"]));
+    same(&by_index, &whole, "status --json");
+    for args in [
+        &["list"][..],
+        &["list", "--long"][..],
+        &["list", "--sso", "--long"][..],
+    ] {
+        let by_index = s.run(args);
+        assert_eq!(by_index.code, 0, "{}: {}", args.join(" "), by_index.stderr);
+        same(&by_index, &run_without_index(&s, args), &args.join(" "));
+    }
+    // A corrupt names piece is not served: `list` reads the file and writes the index again.
+    let bytes = std::fs::read(&index).unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let mut broken = bytes.clone();
+    let at = text.find("\np5000\tsso\n").unwrap() + 2;
+    broken[at] = b'9';
+    std::fs::write(&index, &broken).unwrap();
+    let out = s.run(&["list"]);
+    assert!(out.ok().contains("\np5000\n"));
+    assert!(!out.stdout.contains("p9000\np9000\n"));
+    same(
+        &out,
+        &run_without_index(&s, &["list"]),
+        "list after a corrupt names piece",
+    );
+    assert_eq!(std::fs::read(&index).unwrap(), bytes, "written again");
 }

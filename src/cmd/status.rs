@@ -119,61 +119,68 @@ struct Report {
 pub fn run(args: &StatusArgs) -> Result<String> {
     let cfg = config::load()?;
     let now = clock::now();
-    let profiles: Vec<(String, Result<Profile>)> = match &args.profile {
-        Some(name) => vec![(name.clone(), Ok(cfg.resolve(name)?))],
-        None => cfg
-            .profiles()
-            .filter(|s| Config::is_sso(s))
-            .map(|s| (s.name.clone(), cfg.resolve(&s.name)))
-            .collect(),
-    };
     let mut logins: Vec<Login> = Vec::new();
-    let mut add = |l: Login| {
+    let add = |logins: &mut Vec<Login>, l: &Login| {
         if !logins
             .iter()
             .any(|x| x.session == l.session && x.token_key() == l.token_key())
         {
-            logins.push(l);
+            logins.push(l.clone());
         }
     };
     if args.profile.is_none() {
         for s in cfg.sso_sessions() {
             if let Ok(l) = cfg.session_login(&s.name) {
-                add(l);
+                add(&mut logins, &l);
             }
         }
     }
-    for p in profiles.iter().filter_map(|(_, p)| p.as_ref().ok()) {
-        add(p.login.clone());
-    }
+    // Each profile becomes its row as it is resolved: ten thousand resolved profiles are
+    // not held at once, and their values move into the rows.
     let mut cached = CachedRoles::default();
+    let mut profiles = Vec::with_capacity(match args.profile {
+        Some(_) => 1,
+        None => cfg.profiles().count(),
+    });
+    let mut row = |name: &str, p: Result<Profile>| {
+        profiles.push(match p {
+            Ok(p) => {
+                add(&mut logins, &p.login);
+                profile_row(p, now, &mut cached)
+            }
+            Err(e) => ProfileRow::Broken {
+                name: name.to_string(),
+                error: e.to_string(),
+            },
+        });
+    };
+    match &args.profile {
+        Some(name) => row(name, Ok(cfg.resolve(name)?)),
+        None => {
+            for s in cfg.profiles().filter(|s| Config::is_sso(s)) {
+                row(&s.name, cfg.resolve(&s.name));
+            }
+        }
+    }
     let report = Report {
         logins: logins
             .iter()
             .map(|l| login_row(l, now))
             .collect::<Result<_>>()?,
-        profiles: profiles
-            .into_iter()
-            .map(|(name, p)| match p {
-                Ok(p) => profile_row(&p, now, &mut cached),
-                Err(e) => ProfileRow::Broken {
-                    name,
-                    error: e.to_string(),
-                },
-            })
-            .collect(),
+        profiles,
     };
+    // The rows own what they show: the config's memory serves the output now.
+    drop(cfg);
     let out = if args.json {
-        format!(
-            "{}\n",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        )
+        let mut json = serde_json::to_string_pretty(&report).unwrap_or_default();
+        json.push('\n');
+        json
     } else {
         draw(&report, now)
     };
-    // The process ends with this command: freeing ten thousand profiles one by one would
-    // cost a good part of building them.
-    std::mem::forget((cfg, report));
+    // The process ends with this command: freeing ten thousand rows one by one would cost a
+    // good part of building them.
+    std::mem::forget(report);
     Ok(out)
 }
 
@@ -181,8 +188,11 @@ pub fn run(args: &StatusArgs) -> Result<String> {
 /// and a few cached, opening each profile's file (absent for most) was a third of `status`.
 #[derive(Default)]
 struct CachedRoles {
-    dirs: HashMap<PathBuf, Option<HashSet<OsString>>>,
+    dirs: HashMap<PathBuf, Option<Names>>,
 }
+
+/// A directory's file names, on the lexer's hash: each profile looks its file up here.
+type Names = HashSet<OsString, std::hash::BuildHasherDefault<crate::ini::Fingerprint>>;
 
 impl CachedRoles {
     /// Whether the directory may hold this file (`true` when it cannot be listed).
@@ -190,12 +200,16 @@ impl CachedRoles {
         let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
             return true;
         };
-        let names = self.dirs.entry(dir.to_path_buf()).or_insert_with(|| {
-            std::fs::read_dir(dir)
+        if !self.dirs.contains_key(dir) {
+            let names = std::fs::read_dir(dir)
                 .ok()
-                .map(|entries| entries.flatten().map(|e| e.file_name()).collect())
-        });
-        names.as_ref().is_none_or(|n| n.contains(name))
+                .map(|entries| entries.flatten().map(|e| e.file_name()).collect());
+            self.dirs.insert(dir.to_path_buf(), names);
+        }
+        self.dirs
+            .get(dir)
+            .and_then(Option::as_ref)
+            .is_none_or(|n| n.contains(name))
     }
 }
 
@@ -240,9 +254,9 @@ fn login_row(l: &Login, now: OffsetDateTime) -> Result<LoginRow> {
     })
 }
 
-fn profile_row(p: &Profile, now: OffsetDateTime, roles: &mut CachedRoles) -> ProfileRow {
-    let listed = crate::credentials::role_cache_path(p).is_ok_and(|path| roles.may_hold(&path));
-    let credentials = match listed.then(|| crate::credentials::cached(p)).flatten() {
+fn profile_row(p: Profile, now: OffsetDateTime, roles: &mut CachedRoles) -> ProfileRow {
+    let listed = crate::credentials::role_cache_path(&p).is_ok_and(|path| roles.may_hold(&path));
+    let credentials = match listed.then(|| crate::credentials::cached(&p)).flatten() {
         Some(c) => CredentialState {
             cached: true,
             expiration: Some(clock::format_time(c.expiration)),
@@ -254,21 +268,22 @@ fn profile_row(p: &Profile, now: OffsetDateTime, roles: &mut CachedRoles) -> Pro
             expires_in: None,
         },
     };
+    let login = p.login.token_key().to_string();
+    let (role_arn, sts_endpoint) = match &p.chain {
+        Some(c) => (c.hops.last().map(|h| h.role_arn.clone()), Some(c.sts().0)),
+        None => (None, None),
+    };
     ProfileRow::Resolved {
-        name: p.name.clone(),
-        login: p.login.token_key().to_string(),
-        sso_session: p.login.session.clone(),
-        start_url: p.login.start_url.clone(),
-        sso_region: p.login.region.clone(),
-        account_id: p.account_id.clone(),
-        role_name: p.role_name.clone(),
-        role_arn: p
-            .chain
-            .as_ref()
-            .and_then(|c| c.hops.last())
-            .map(|h| h.role_arn.clone()),
-        sts_endpoint: p.chain.as_ref().map(|c| c.sts().0),
-        region: p.region.clone(),
+        name: p.name,
+        login,
+        sso_session: p.login.session,
+        start_url: p.login.start_url,
+        sso_region: p.login.region,
+        account_id: p.account_id,
+        role_name: p.role_name,
+        role_arn,
+        sts_endpoint,
+        region: p.region,
         credentials,
     }
 }
