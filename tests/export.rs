@@ -14,7 +14,9 @@ fn creds(n: u32) -> Creds {
 #[test]
 fn export_prints_the_servers_credentials_and_the_second_run_makes_no_request() {
     let s = Sandbox::signed_in();
-    s.mock.set_next_credentials(creds(1));
+    // One value for the server and the expectations (made twice, the clock may tick between).
+    let c = creds(1);
+    s.mock.set_next_credentials(c.clone());
     let out = s.run(&["dev"]);
     let text = out.ok().to_string();
     let vals = eval_posix(
@@ -31,7 +33,6 @@ fn export_prints_the_servers_credentials_and_the_second_run_makes_no_request() {
             "AWS_CREDENTIAL_EXPIRATION",
         ],
     );
-    let c = creds(1);
     assert_eq!(vals[0], c.access_key_id);
     assert_eq!(vals[1], c.secret_access_key);
     assert_eq!(vals[2], c.session_token);
@@ -82,7 +83,8 @@ fn aws_profile_selects_the_profile_and_default_is_the_fallback() {
 #[test]
 fn role_cache_has_the_cli_name_layout_and_modes() {
     let s = Sandbox::signed_in();
-    s.mock.set_next_credentials(creds(7));
+    let given = creds(7);
+    s.mock.set_next_credentials(given.clone());
     s.run(&["dev"]).ok();
     let path = s.role_cache_path("111111111111", "ReadOnly", "corp");
     let v: serde_json::Value =
@@ -94,7 +96,7 @@ fn role_cache_has_the_cli_name_layout_and_modes() {
     assert_eq!(c["SessionToken"], "session-token-7");
     assert_eq!(c["AccountId"], "111111111111");
     let exp = c["Expiration"].as_str().unwrap();
-    assert_eq!(exp, iso(creds(7).expiration_ms / 1000));
+    assert_eq!(exp, iso(given.expiration_ms / 1000));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -161,14 +163,15 @@ fn legacy_profile_uses_the_start_url_token_and_cache_key() {
 #[test]
 fn json_is_credential_process_output() {
     let s = Sandbox::signed_in();
-    s.mock.set_next_credentials(creds(3));
+    let given = creds(3);
+    s.mock.set_next_credentials(given.clone());
     let v: serde_json::Value =
         serde_json::from_str(s.run(&["export", "dev", "--shell", "json"]).ok()).unwrap();
     assert_eq!(v["Version"], 1);
     assert_eq!(v["AccessKeyId"], "ASIAEXAMPLE00003");
     assert_eq!(v["SecretAccessKey"], "secret/3+key=");
     assert_eq!(v["SessionToken"], "session-token-3");
-    assert_eq!(v["Expiration"], iso(creds(3).expiration_ms / 1000));
+    assert_eq!(v["Expiration"], iso(given.expiration_ms / 1000));
 }
 
 #[test]
