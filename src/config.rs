@@ -38,7 +38,7 @@ pub struct Section {
     /// The header as written (`profile 'my dev'`), for messages.
     pub header: String,
     /// Its keys, with the `[DEFAULT]` keys it does not set itself.
-    pub keys: Vec<(String, Value)>,
+    pub keys: Vec<(ini::Key, Value)>,
 }
 
 impl Section {
@@ -819,7 +819,7 @@ impl Config {
                 if p.value(key).is_some_and(|mine| mine != value) {
                     return Err(Error::Conflict {
                         profile: name.to_string(),
-                        key: key.clone(),
+                        key: key.to_string(),
                         session: s.name.clone(),
                         path: path.clone(),
                     });
@@ -901,7 +901,7 @@ impl Config {
     }
 
     /// An sso-session's start URL and region, which its token is fetched with.
-    fn session_required(&self, s: &Section) -> Result<(String, String)> {
+    fn session_required<'s>(&self, s: &'s Section) -> Result<(&'s str, &'s str)> {
         let missing: Vec<&str> = ["sso_start_url", "sso_region"]
             .into_iter()
             .filter(|k| s.get(k).is_none())
@@ -913,17 +913,14 @@ impl Config {
                 path: self.path.clone(),
             });
         }
-        let region = s.get("sso_region").unwrap_or_default().to_string();
-        check_region(&region).map_err(|why| Error::BadValue {
+        let region = s.get("sso_region").unwrap_or_default();
+        check_region(region).map_err(|why| Error::BadValue {
             section: s.header.clone(),
             key: "sso_region",
-            value: region.clone(),
+            value: region.to_string(),
             why,
         })?;
-        Ok((
-            s.get("sso_start_url").unwrap_or_default().to_string(),
-            region,
-        ))
+        Ok((s.get("sso_start_url").unwrap_or_default(), region))
     }
 
     /// The login of an `[sso-session NAME]` section.
@@ -940,7 +937,7 @@ impl Config {
             .get("sso_registration_scopes")
             .map(parse_scopes)
             .unwrap_or_default();
-        Ok(Login::session(name, &start_url, &region, scopes))
+        Ok(Login::session(name, start_url, region, scopes))
     }
 
     /// The sso-session a command means: the one named, else the only one, else the default

@@ -37,31 +37,45 @@ fn signed_out(e: Error, login: &Login) -> Error {
 /// Where the credentials a profile exports are cached: its SSO role's, or the last role of
 /// its chain's.
 pub fn role_cache_path(p: &Profile) -> Result<std::path::PathBuf> {
+    cache::role_path(&role_cache_key(p))
+}
+
+/// The name (without `.json`) of the file in [`cache::role_dir`] that [`role_cache_path`]
+/// names.
+pub fn role_cache_key(p: &Profile) -> String {
     match p.chain.as_ref().and_then(|c| c.hops.last()) {
-        Some(hop) => hop_cache_path(hop),
-        None => sso_cache_path(p),
+        Some(hop) => hop_cache_key(hop),
+        None => sso_cache_key(p),
     }
 }
 
-/// Where the SSO role's credentials are cached.
-pub fn sso_cache_path(p: &Profile) -> Result<std::path::PathBuf> {
-    cache::role_path(&cache::role_cache_key(
+fn sso_cache_key(p: &Profile) -> String {
+    cache::role_cache_key(
         &p.account_id,
         &p.role_name,
         p.login.session.as_deref(),
         &p.login.start_url,
-    ))
+    )
 }
 
-/// Where an assumed role's credentials are cached (the AWS CLI's key).
-pub fn hop_cache_path(hop: &RoleHop) -> Result<std::path::PathBuf> {
-    cache::role_path(&cache::assumed_role_key(
+fn hop_cache_key(hop: &RoleHop) -> String {
+    cache::assumed_role_key(
         &hop.role_arn,
         hop.session_name.as_deref(),
         hop.external_id.as_deref(),
         hop.mfa_serial.as_deref(),
         hop.duration_seconds,
-    ))
+    )
+}
+
+/// Where the SSO role's credentials are cached.
+pub fn sso_cache_path(p: &Profile) -> Result<std::path::PathBuf> {
+    cache::role_path(&sso_cache_key(p))
+}
+
+/// Where an assumed role's credentials are cached (the AWS CLI's key).
+pub fn hop_cache_path(hop: &RoleHop) -> Result<std::path::PathBuf> {
+    cache::role_path(&hop_cache_key(hop))
 }
 
 /// The MFA code given on the command line (`--mfa-code`), used once.

@@ -16,11 +16,18 @@ use crate::error::{Error, Result};
 
 /// A file name for a key: its SHA-1 in hex (the AWS CLI's cache names, lock names).
 pub fn sha1_hex(data: &str) -> String {
-    // ring's SHA-1 (its assembly, already linked for TLS): the AWS CLI names cache files so.
-    hex::encode(ring::digest::digest(
-        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
-        data.as_bytes(),
-    ))
+    // The AWS CLI names cache files so. The `sha1` crate takes the CPU's SHA instructions
+    // when it has them: `status` hashes the key of every profile of a big config.
+    use sha1::Digest;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = sha1::Sha1::digest(data.as_bytes());
+    let mut out = [0u8; 40];
+    for (pair, b) in out.chunks_exact_mut(2).zip(digest) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 15)];
+    }
+    // Hex digits are ASCII: never lossy.
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The user's home: `HOME` when it is an absolute path to a directory (also on Windows when

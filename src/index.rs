@@ -160,6 +160,17 @@ fn piece(fields: &str) -> Option<Piece> {
     f.next().is_none().then_some(Piece { at, len, hash })
 }
 
+/// A piece of a body's bytes (read from its start), if it lies within them, matches its
+/// fingerprint and is text.
+fn checked(body: &[u8], p: Piece) -> Option<&str> {
+    let end = usize::try_from(p.at.checked_add(p.len)?).ok()?;
+    let bytes = body.get(usize::try_from(p.at).ok()?..end)?;
+    if ini::fingerprint(bytes) != p.hash {
+        return None;
+    }
+    std::str::from_utf8(bytes).ok()
+}
+
 /// The head of a current index of one config file: what a lookup reads before the one piece
 /// of the body it needs.
 ///
@@ -263,9 +274,7 @@ impl Index {
         }
         let mut buf = vec![0; usize::try_from(p.len).ok()?];
         self.file.read_exact_at(&mut buf, self.body.0 + p.at).ok()?;
-        if ini::fingerprint(&buf) != p.hash {
-            return None;
-        }
+        checked(&buf, Piece { at: 0, ..p })?;
         String::from_utf8(buf).ok()
     }
 
@@ -282,12 +291,22 @@ impl Index {
         self.piece(self.names)
     }
 
-    /// Whether every piece of the body is as the head records it.
+    /// Whether every piece of the body is as the head records it. The body is read in one
+    /// go: piece by piece, a 10,000-profile index took over six hundred reads.
+    #[cfg(unix)]
     fn sound(&self) -> bool {
+        use std::os::unix::fs::FileExt;
+        let Ok(len) = usize::try_from(self.body.1) else {
+            return false;
+        };
+        let mut body = vec![0; len];
+        if self.file.read_exact_at(&mut body, self.body.0).is_err() {
+            return false;
+        }
         let buckets = self.head[self.buckets.0..self.buckets.1].split_terminator('\n');
         std::iter::once(Some(self.names))
             .chain(buckets.map(piece))
-            .all(|p| p.and_then(|p| self.piece(p)).is_some())
+            .all(|p| p.and_then(|p| checked(&body, p)).is_some())
     }
 
     /// What a [`crate::config::Config`] for one profile holds: `[DEFAULT]`, the sso-sessions,

@@ -48,15 +48,67 @@ macro_rules! debug {
 #[macro_export]
 macro_rules! warn {
     ($($arg:tt)*) => {
-        eprintln!(
-            "ssoenv: warning: {}",
-            $crate::messages::visible(&format!($($arg)*))
-        )
+        $crate::messages::warning(&format!($($arg)*))
     };
+}
+
+thread_local! {
+    /// The warnings of a thread that holds them back ([`holding`]).
+    static HELD: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Writes a warning to stderr, or keeps it for later on a thread that holds its warnings.
+pub fn warning(text: &str) {
+    let line = format!("ssoenv: warning: {}", visible(text));
+    let line = HELD.with_borrow_mut(|held| match held {
+        Some(lines) => {
+            lines.push(line);
+            None
+        }
+        None => Some(line),
+    });
+    if let Some(line) = line {
+        eprintln!("{line}");
+    }
+}
+
+/// Runs `f` with this thread's warnings held back, and returns them with its result: work
+/// split over threads writes its warnings in the order one thread would have.
+pub fn holding<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+    HELD.with_borrow_mut(|held| *held = Some(Vec::new()));
+    let out = f();
+    let lines = HELD.with_borrow_mut(Option::take).unwrap_or_default();
+    (out, lines)
+}
+
+/// Writes warnings held back by [`holding`].
+pub fn release(lines: Vec<String>) {
+    for line in lines {
+        eprintln!("{line}");
+    }
 }
 
 /// Text for a message: control characters (and other invisible line breaks) made visible.
 pub fn visible(s: &str) -> String {
+    visible_cow(s).into_owned()
+}
+
+/// Whether [`visible`] writes a character otherwise than as itself.
+fn hidden(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
+}
+
+/// [`visible`], borrowing text that has nothing to show (most names: a table of ten thousand
+/// profiles copies none of them).
+pub fn visible_cow(s: &str) -> std::borrow::Cow<'_, str> {
+    let plain = if s.is_ascii() {
+        !s.bytes().any(|b| b.is_ascii_control())
+    } else {
+        !s.chars().any(hidden)
+    };
+    if plain {
+        return std::borrow::Cow::Borrowed(s);
+    }
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -64,7 +116,7 @@ pub fn visible(s: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '\u{1b}' => out.push_str("\\e"),
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+            c if hidden(c) => {
                 let n = c as u32;
                 if n <= 0xff {
                     out.push_str(&format!("\\x{n:02x}"));
@@ -75,7 +127,7 @@ pub fn visible(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// Up to three of `candidates` close to `word` (a few edits apart, or one inside the other),
@@ -106,4 +158,41 @@ fn distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visible_borrows_plain_text_and_escapes_the_rest() {
+        for s in [
+            "dev",
+            "my dev",
+            "caf\u{e9}",
+            "",
+            "a\nb",
+            "x\u{1b}]0;t\u{7}",
+            "\u{2028}",
+            "\u{feff}p",
+        ] {
+            assert_eq!(visible_cow(s), visible(s));
+        }
+        assert!(matches!(
+            visible_cow("caf\u{e9}"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(visible("a\tb\u{7f}\u{2029}"), "a\\tb\\x7f\\u{2029}");
+    }
+
+    #[test]
+    fn held_warnings_are_returned_in_order_not_written() {
+        let ((), held) = holding(|| {
+            crate::warn!("one");
+            crate::warn!("two\n");
+        });
+        assert_eq!(held, ["ssoenv: warning: one", "ssoenv: warning: two\\n"]);
+        // Held only within `holding`.
+        assert!(HELD.with_borrow(Option::is_none));
+    }
 }

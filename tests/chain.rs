@@ -359,6 +359,53 @@ fn exec_status_list_and_logout_know_chained_profiles() {
 }
 
 #[test]
+fn status_of_thousands_of_chained_profiles_keeps_their_order_and_warns_in_file_order() {
+    // Enough profiles that `status` makes its rows on two threads.
+    let s = Sandbox::signed_in();
+    let mut config = CONFIG.to_string();
+    for i in 0..2000 {
+        config.push_str(&format!(
+            "\n[profile r{i}]\nrole_arn = arn:aws:iam::333333333333:role/R{i}\nsource_profile = dev\n"
+        ));
+        if i % 400 == 7 {
+            config.push_str(&format!("duration_seconds = {i}x\n"));
+        }
+    }
+    s.write_config(&config);
+    let run = s.run(&["status", "--json"]);
+    let status: Value = serde_json::from_str(run.ok()).unwrap();
+    let rows: Vec<&Value> = status["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"].as_str().unwrap().starts_with('r'))
+        .collect();
+    assert_eq!(rows.len(), 2000);
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row["name"], format!("r{i}"));
+        assert_eq!(
+            row["roleArn"],
+            format!("arn:aws:iam::333333333333:role/R{i}")
+        );
+        assert_eq!(row["accountId"], "111111111111");
+    }
+    let expected: Vec<String> = (7..2000)
+        .step_by(400)
+        .map(|i| format!("ssoenv: warning: profile 'r{i}': duration_seconds = {i}x is not a whole number; ignored, as the AWS CLI does"))
+        .collect();
+    assert_eq!(run.stderr.lines().collect::<Vec<_>>(), expected);
+    // The table lists them in the same order.
+    let text = s.run(&["status"]).ok().to_string();
+    let names: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split(' ').next())
+        .filter(|n| n.starts_with('r'))
+        .collect();
+    let want: Vec<String> = (0..2000).map(|i| format!("r{i}")).collect();
+    assert_eq!(names, want);
+}
+
+#[test]
 fn without_a_region_an_sts_endpoint_override_cannot_be_signed_for() {
     // botocore: "You must specify a region" (the global endpoint is for AWS's own STS only).
     let s = chained();

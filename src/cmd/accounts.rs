@@ -33,7 +33,7 @@ pub fn accounts(args: &AccountsArgs) -> Result<String> {
             ]
         })
         .collect();
-    Ok(table::with_header(&["ACCOUNT", "NAME", "EMAIL"], rows))
+    Ok(table::with_header(&["ACCOUNT", "NAME", "EMAIL"], &rows))
 }
 
 pub fn roles(args: &RolesArgs) -> Result<String> {

@@ -2,9 +2,8 @@
 //! legacy start URL) with its cached token, and each SSO profile with its cached credentials.
 //! Reads files only; starts no network connection and refreshes nothing.
 
-use std::collections::{HashMap, HashSet};
-use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::borrow::Cow;
+use std::collections::HashSet;
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -14,6 +13,7 @@ use crate::cli::StatusArgs;
 use crate::clock;
 use crate::config::{self, Config, Login, Profile};
 use crate::error::Result;
+use crate::messages::visible_cow;
 use crate::table;
 
 /// "in 3h 12m" / "2m ago", to the minute (seconds under a minute).
@@ -113,7 +113,24 @@ struct CredentialState {
 #[derive(Serialize)]
 struct Report {
     logins: Vec<LoginRow>,
-    profiles: Vec<ProfileRow>,
+    profiles: Rows,
+}
+
+/// The profile rows as made on two threads: the first half's, then the second's, kept apart
+/// so that they are never copied into one list (a copy of ten thousand rows is megabytes).
+#[derive(Default)]
+struct Rows(Vec<ProfileRow>, Vec<ProfileRow>);
+
+impl Rows {
+    fn iter(&self) -> impl Iterator<Item = &ProfileRow> {
+        self.0.iter().chain(&self.1)
+    }
+}
+
+impl Serialize for Rows {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
 }
 
 pub fn run(args: &StatusArgs) -> Result<String> {
@@ -135,33 +152,25 @@ pub fn run(args: &StatusArgs) -> Result<String> {
             }
         }
     }
-    // Each profile becomes its row as it is resolved: ten thousand resolved profiles are
-    // not held at once, and their values move into the rows.
-    let mut cached = CachedRoles::default();
-    let mut profiles = Vec::with_capacity(match args.profile {
-        Some(_) => 1,
-        None => cfg.profiles().count(),
-    });
-    let mut row = |name: &str, p: Result<Profile>| {
-        profiles.push(match p {
-            Ok(p) => {
-                add(&mut logins, &p.login);
-                profile_row(p, now, &mut cached)
-            }
-            Err(e) => ProfileRow::Broken {
-                name: name.to_string(),
-                error: e.to_string(),
-            },
-        });
-    };
-    match &args.profile {
-        Some(name) => row(name, Ok(cfg.resolve(name)?)),
-        None => {
-            for s in cfg.profiles().filter(|s| Config::is_sso(s)) {
-                row(&s.name, cfg.resolve(&s.name));
-            }
+    let profiles = match &args.profile {
+        Some(name) => {
+            let p = cfg.resolve(name)?;
+            add(&mut logins, &p.login);
+            Rows(vec![profile_row(p, now, &CachedRoles::read())], Vec::new())
         }
-    }
+        None => {
+            let names: Vec<&str> = cfg
+                .profiles()
+                .filter(|s| Config::is_sso(s))
+                .map(|s| s.name.as_str())
+                .collect();
+            let (rows, found) = rows_on_two_threads(&cfg, &names, now);
+            for l in &found {
+                add(&mut logins, l);
+            }
+            rows
+        }
+    };
     let report = Report {
         logins: logins
             .iter()
@@ -184,32 +193,108 @@ pub fn run(args: &StatusArgs) -> Result<String> {
     Ok(out)
 }
 
-/// The names in each role-credential cache directory, read once: with thousands of profiles
-/// and a few cached, opening each profile's file (absent for most) was a third of `status`.
-#[derive(Default)]
-struct CachedRoles {
-    dirs: HashMap<PathBuf, Option<Names>>,
+/// The rows of these profiles, in their order (the first half, then the second), and their
+/// logins in order of first appearance. A big config's rows are made on two threads, each resolving half of the
+/// profiles (a laptop has two cores at least); the second thread's warnings are held back
+/// and written after the first's, so that they come out as from one thread.
+fn rows_on_two_threads(cfg: &Config, names: &[&str], now: OffsetDateTime) -> (Rows, Vec<Login>) {
+    /// Below this, a second thread costs more than it saves.
+    const SPLIT_AT: usize = 512;
+    let cached = CachedRoles::read();
+    // Each profile becomes its row as it is resolved: ten thousand resolved profiles are
+    // not held at once, and their values move into the rows.
+    let rows_of = |names: &[&str], rows: &mut Vec<ProfileRow>| {
+        let mut logins: Vec<Login> = Vec::new();
+        for &name in names {
+            rows.push(match cfg.resolve(name) {
+                Ok(p) => {
+                    let l = &p.login;
+                    if !logins
+                        .iter()
+                        .any(|x| x.session == l.session && x.token_key() == l.token_key())
+                    {
+                        logins.push(l.clone());
+                    }
+                    profile_row(p, now, &cached)
+                }
+                Err(e) => ProfileRow::Broken {
+                    name: name.to_string(),
+                    error: e.to_string(),
+                },
+            });
+        }
+        logins
+    };
+    let (first, second) = if names.len() < SPLIT_AT {
+        (names, &[][..])
+    } else {
+        names.split_at(names.len() / 2)
+    };
+    // Each half's list is sized once: growing it would copy the rows and hold both copies.
+    let mut rows = Vec::with_capacity(first.len());
+    if second.is_empty() {
+        let logins = rows_of(first, &mut rows);
+        return (Rows(rows, Vec::new()), logins);
+    }
+    std::thread::scope(|scope| {
+        let other = std::thread::Builder::new().spawn_scoped(scope, || {
+            crate::messages::holding(|| {
+                let mut rows = Vec::with_capacity(second.len());
+                let logins = rows_of(second, &mut rows);
+                (rows, logins)
+            })
+        });
+        let mut logins = rows_of(first, &mut rows);
+        match other {
+            Ok(thread) => {
+                let ((more, their_logins), held) = thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                crate::messages::release(held);
+                logins.extend(their_logins);
+                (Rows(rows, more), logins)
+            }
+            // No second thread to be had: this one does the rest.
+            Err(_) => {
+                let mut more = Vec::with_capacity(second.len());
+                logins.extend(rows_of(second, &mut more));
+                (Rows(rows, more), logins)
+            }
+        }
+    })
 }
 
-/// A directory's file names, on the lexer's hash: each profile looks its file up here.
-type Names = HashSet<OsString, std::hash::BuildHasherDefault<crate::ini::Fingerprint>>;
+/// The names of the files in the role-credential cache directory, read once: with thousands
+/// of profiles and a few cached, opening each profile's file (absent for most) was a third of
+/// `status`. Each profile's key is looked up as it is, without building its path.
+struct CachedRoles {
+    /// The stems of the `.json` files; `None` when the directory cannot be listed.
+    stems: Option<Names>,
+}
+
+/// File stems, on the lexer's hash: each profile looks its key up here.
+type Names = HashSet<String, std::hash::BuildHasherDefault<crate::ini::Fingerprint>>;
 
 impl CachedRoles {
-    /// Whether the directory may hold this file (`true` when it cannot be listed).
-    fn may_hold(&mut self, path: &Path) -> bool {
-        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-            return true;
+    fn read() -> CachedRoles {
+        let list = || {
+            let entries = std::fs::read_dir(cache::role_dir().ok()?).ok()?;
+            Some(
+                entries
+                    .flatten()
+                    .filter_map(|e| {
+                        let name = e.file_name().into_string().ok()?;
+                        name.strip_suffix(".json").map(str::to_string)
+                    })
+                    .collect(),
+            )
         };
-        if !self.dirs.contains_key(dir) {
-            let names = std::fs::read_dir(dir)
-                .ok()
-                .map(|entries| entries.flatten().map(|e| e.file_name()).collect());
-            self.dirs.insert(dir.to_path_buf(), names);
-        }
-        self.dirs
-            .get(dir)
-            .and_then(Option::as_ref)
-            .is_none_or(|n| n.contains(name))
+        CachedRoles { stems: list() }
+    }
+
+    /// Whether the directory may hold the file of this key (`true` when it cannot be listed).
+    fn may_hold(&self, key: &str) -> bool {
+        self.stems.as_ref().is_none_or(|n| n.contains(key))
     }
 }
 
@@ -254,8 +339,8 @@ fn login_row(l: &Login, now: OffsetDateTime) -> Result<LoginRow> {
     })
 }
 
-fn profile_row(p: Profile, now: OffsetDateTime, roles: &mut CachedRoles) -> ProfileRow {
-    let listed = crate::credentials::role_cache_path(&p).is_ok_and(|path| roles.may_hold(&path));
+fn profile_row(p: Profile, now: OffsetDateTime, roles: &CachedRoles) -> ProfileRow {
+    let listed = roles.may_hold(&crate::credentials::role_cache_key(&p));
     let credentials = match listed.then(|| crate::credentials::cached(&p)).flatten() {
         Some(c) => CredentialState {
             cached: true,
@@ -308,19 +393,21 @@ fn expiry(
 }
 
 fn draw(r: &Report, now: OffsetDateTime) -> String {
-    let logins = r
+    let logins: Vec<[Cow<str>; 3]> = r
         .logins
         .iter()
         .map(|l| {
             let t = &l.token;
             let name = if l.kind == "sso-session" {
-                format!("sso-session {}", crate::messages::visible(&l.name))
+                format!("sso-session {}", visible_cow(&l.name)).into()
             } else {
-                crate::messages::visible(&l.start_url)
+                visible_cow(&l.start_url)
             };
             let state = match (&t.error, t.cached) {
-                (Some(e), _) => format!("unusable: {e}"),
-                (None, true) => expiry(("expires", "expired"), &t.expires_at, t.expires_in, now),
+                (Some(e), _) => format!("unusable: {e}").into(),
+                (None, true) => {
+                    expiry(("expires", "expired"), &t.expires_at, t.expires_in, now).into()
+                }
                 (None, false) => "not signed in".into(),
             };
             let refresh = if t.refreshable == Some(true) {
@@ -328,18 +415,25 @@ fn draw(r: &Report, now: OffsetDateTime) -> String {
             } else {
                 "no"
             };
-            vec![name, state, refresh.into()]
+            [name, state, refresh.into()]
         })
         .collect();
-    let mut out = table::with_header(&["LOGIN", "TOKEN", "REFRESH"], logins);
+    let mut out = table::with_header(&["LOGIN", "TOKEN", "REFRESH"], &logins);
     out.push('\n');
-    let profiles = r
+    // Borrowed cells: of ten thousand rows, only those with cached credentials or an error
+    // make text of their own. (A broken row's empty cells print as nothing: the blanks at
+    // the end of a line are dropped.)
+    let profiles: Vec<[Cow<str>; 5]> = r
         .profiles
         .iter()
         .map(|p| match p {
-            ProfileRow::Broken { name, error } => {
-                vec![crate::messages::visible(name), format!("error: {error}")]
-            }
+            ProfileRow::Broken { name, error } => [
+                visible_cow(name),
+                format!("error: {error}").into(),
+                "".into(),
+                "".into(),
+                "".into(),
+            ],
             ProfileRow::Resolved {
                 name,
                 account_id,
@@ -348,16 +442,16 @@ fn draw(r: &Report, now: OffsetDateTime) -> String {
                 region,
                 credentials: c,
                 ..
-            } => vec![
-                crate::messages::visible(name),
-                account_id.clone(),
+            } => [
+                visible_cow(name),
+                account_id.as_str().into(),
                 match role_arn {
-                    Some(arn) => format!("{} (from {role_name})", crate::messages::visible(arn)),
-                    None => role_name.clone(),
+                    Some(arn) => format!("{} (from {role_name})", visible_cow(arn)).into(),
+                    None => role_name.as_str().into(),
                 },
-                region.clone().unwrap_or_else(|| "-".into()),
+                region.as_deref().unwrap_or("-").into(),
                 if c.cached {
-                    expiry(("expire", "expired"), &c.expiration, c.expires_in, now)
+                    expiry(("expire", "expired"), &c.expiration, c.expires_in, now).into()
                 } else {
                     "none cached".into()
                 },
@@ -366,7 +460,7 @@ fn draw(r: &Report, now: OffsetDateTime) -> String {
         .collect();
     out.push_str(&table::with_header(
         &["PROFILE", "ACCOUNT", "ROLE", "REGION", "CREDENTIALS"],
-        profiles,
+        &profiles,
     ));
     out
 }
