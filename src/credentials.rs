@@ -143,7 +143,7 @@ pub fn credentials(p: &Profile) -> Result<RoleCreds> {
         let token = valid_token(&p.login, &client)?;
         return fetch_credentials(p, &client, &token);
     };
-    let sso = match sso_cache_path(p).ok().and_then(fresh) {
+    let sso = match fresh_sso(p) {
         Some(c) => c,
         None => {
             let token = valid_token(&p.login, &client)?;
@@ -156,6 +156,11 @@ pub fn credentials(p: &Profile) -> Result<RoleCreds> {
 /// Cached credentials at `path` still good for the reuse window.
 fn fresh(path: std::path::PathBuf) -> Option<RoleCreds> {
     cache::read_role(&path).filter(|c| c.expiration - clock::now() > reuse_window())
+}
+
+/// The SSO role's cached credentials (a chain's start), still good for the reuse window.
+pub fn fresh_sso(p: &Profile) -> Option<RoleCreds> {
+    sso_cache_path(p).ok().and_then(fresh)
 }
 
 /// The roles of a chain assumed one after another from the SSO role's credentials (those

@@ -548,3 +548,24 @@ fn many_shells_at_once_cost_one_call_per_role() {
         "one per role of the chain"
     );
 }
+
+#[test]
+fn login_to_a_role_profile_readies_the_role_from_the_cached_sso_role() {
+    let s = chained();
+    s.run(&["dev"]).ok();
+    let r = s.run(&["login", "ops", "--use-device-code", "--no-browser"]);
+    r.ok();
+    assert!(
+        r.stderr
+            .contains("credentials for profile 'ops' are ready until"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        s.mock.count(Route::GetRoleCredentials),
+        1,
+        "dev's were reused"
+    );
+    assert_eq!(s.mock.count(Route::AssumeRole), 1);
+    assert!(ops_cache(&s).is_file());
+}

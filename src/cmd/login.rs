@@ -53,7 +53,11 @@ pub fn run(args: &LoginArgs) -> Result<String> {
             (Some(c), _) => c,
             (None, None) => credentials::fetch_credentials(p, &client, &held.token)?,
             (None, Some(chain)) => {
-                let sso = credentials::fetch_credentials(p, &client, &held.token)?;
+                // The SSO role's cached credentials serve unless this was a new sign-in.
+                let sso = match credentials::fresh_sso(p).filter(|_| !held.new) {
+                    Some(c) => c,
+                    None => credentials::fetch_credentials(p, &client, &held.token)?,
+                };
                 credentials::assume_chain(chain, &client, sso)?
             }
         };
