@@ -389,13 +389,31 @@ fn syntax(path: &Path, e: ini::SyntaxError) -> Error {
 pub fn load_for(profile: &str) -> Result<Config> {
     let path = config_path()?;
     let (file, meta) = open(&path)?;
-    if let Some(ini) = index::Index::read(&path, &meta)
-        .and_then(|ix| ix.sections_for(&path, &file, &meta, profile))
-    {
-        let cfg = from_ini(Ok(ini), path.clone())?;
-        if cfg.profile(profile).is_some_and(|p| !p.has("role_arn")) {
-            crate::debug!("config: read {profile}'s sections by the index");
-            return Ok(cfg);
+    if let Some(ix) = index::Index::read(&path, &meta) {
+        // The profile's sections, and those of the profiles its role chain names, one more
+        // each round; anything the index cannot answer (a missing profile, whose "did you
+        // mean" needs every name) is read whole.
+        let mut names = vec![profile.to_string()];
+        while names.len() <= 16 {
+            let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
+            let Some(ini) = ix.sections_for(&path, &file, &meta, &wanted) else {
+                break;
+            };
+            let cfg = from_ini(Ok(ini), path.clone())?;
+            let Some(last) = names.last().and_then(|n| cfg.profile(n)) else {
+                break;
+            };
+            let source = last
+                .text("source_profile")
+                .filter(|_| last.has("role_arn") && !last.has("web_identity_token_file"))
+                .filter(|s| !names.iter().any(|n| n == s));
+            match source {
+                Some(s) => names.push(s.to_string()),
+                None => {
+                    crate::debug!("config: read {profile}'s sections by the index");
+                    return Ok(cfg);
+                }
+            }
         }
     }
     let bytes = files::read_opened(&path, file, &meta, files::CONFIG_CAP)?;

@@ -309,8 +309,9 @@ impl Index {
             .all(|p| p.and_then(|p| checked(&body, p)).is_some())
     }
 
-    /// What a [`crate::config::Config`] for one profile holds: `[DEFAULT]`, the sso-sessions,
-    /// the services sections and the profile's own sections, read from the config file and
+    /// What a [`crate::config::Config`] for some profiles holds (one, or a role chain's):
+    /// `[DEFAULT]`, the sso-sessions, the services sections and the profiles' own sections,
+    /// read from the config file and
     /// lexed, as one [`Ini`] in the file's order; `None` when anything read back is not what
     /// the index recorded.
     #[cfg(unix)]
@@ -319,7 +320,7 @@ impl Index {
         path: &Path,
         file: &File,
         meta: &Metadata,
-        profile: &str,
+        profiles: &[&str],
     ) -> Option<Ini> {
         use std::os::unix::fs::FileExt;
         let mut places: Vec<(u64, u64, u64)> = Vec::new();
@@ -327,23 +328,26 @@ impl Index {
             let e = entry(line)?;
             places.push((e.start, e.end, e.hash));
         }
-        let bucket_line = self.head[self.buckets.0..self.buckets.1]
-            .split_terminator('\n')
-            .nth(bucket_of(profile, self.count))?;
-        let bucket = self.piece(piece(bucket_line)?)?;
-        for line in bucket.split_terminator('\n') {
-            // Most lines are other profiles: the end of the line tells.
-            if !(line.ends_with(profile)
-                && line.as_bytes()[..line.len() - profile.len()].ends_with(b" "))
-            {
-                continue;
-            }
-            let e = entry(line)?;
-            if e.kind == Some(SectionKind::Profile) && e.name == profile {
-                places.push((e.start, e.end, e.hash));
+        for &profile in profiles {
+            let bucket_line = self.head[self.buckets.0..self.buckets.1]
+                .split_terminator('\n')
+                .nth(bucket_of(profile, self.count))?;
+            let bucket = self.piece(piece(bucket_line)?)?;
+            for line in bucket.split_terminator('\n') {
+                // Most lines are other profiles: the end of the line tells.
+                if !(line.ends_with(profile)
+                    && line.as_bytes()[..line.len() - profile.len()].ends_with(b" "))
+                {
+                    continue;
+                }
+                let e = entry(line)?;
+                if e.kind == Some(SectionKind::Profile) && e.name == profile {
+                    places.push((e.start, e.end, e.hash));
+                }
             }
         }
         places.sort_unstable();
+        places.dedup();
         let mut ini = Ini::default();
         for (start, end, hash) in places {
             if end > meta.len() {
@@ -369,7 +373,7 @@ impl Index {
         _path: &Path,
         _file: &File,
         _meta: &Metadata,
-        _profile: &str,
+        _profiles: &[&str],
     ) -> Option<Ini> {
         None
     }

@@ -338,8 +338,29 @@ fn a_role_profile_in_an_indexed_file_finds_its_source_profiles() {
     let r = run_debug(&s, &["ops"]);
     let key = eval_posix(r.ok(), &["AWS_ACCESS_KEY_ID"]);
     assert_eq!(key[0], s.mock.assumed_roles()[0].creds.access_key_id);
-    assert!(!used_index(&r), "a role profile reads the whole file");
+    assert!(
+        used_index(&r),
+        "the chain's sections come by the index: {}",
+        r.stderr
+    );
+    same(&s.run(&["ops"]), &run_without_index(&s, &["ops"]), "ops");
     assert!(s.run(&["list", "--sso"]).ok().contains("\nops\n"));
+    // Chains the index cannot finish, or that fail, say what a whole read says.
+    text.push_str(
+        "\n[profile lost]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = srx\n\n[profile a]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = b\n\n[profile b]\nrole_arn = arn:aws:iam::1:role/B\nsource_profile = a\n\n[profile k]\nrole_arn = arn:aws:iam::1:role/K\nsource_profile = p3\n",
+    );
+    s.write_config(&text);
+    settle();
+    s.run(&["list"]).ok();
+    for (name, needle) in [
+        ("lost", "(did you mean src?)"),
+        ("a", "source_profile loops: 'a' -> 'b' -> 'a'"),
+        ("k", "long-term keys"),
+    ] {
+        let r = run_debug(&s, &[name]);
+        assert!(r.stderr.contains(needle), "{name}: {}", r.stderr);
+        same(&s.run(&[name]), &run_without_index(&s, &[name]), name);
+    }
 }
 
 #[test]
