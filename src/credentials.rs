@@ -119,7 +119,8 @@ pub fn cached(p: &Profile) -> Option<RoleCreds> {
 pub fn cached_credentials(p: &Profile, now: OffsetDateTime) -> Option<RoleCreds> {
     let path = role_cache_path(p).ok()?;
     let c = cache::read_role(&path)?;
-    if c.expiration - now > reuse_window() {
+    let last = p.chain.as_ref().and_then(|c| c.hops.last());
+    if c.expiration - now > window(last) {
         crate::debug!("role credentials: cache hit {}", path.display());
         Some(c)
     } else {
@@ -153,14 +154,25 @@ pub fn credentials(p: &Profile) -> Result<RoleCreds> {
     assume_chain(chain, &client, sso)
 }
 
-/// Cached credentials at `path` still good for the reuse window.
-fn fresh(path: std::path::PathBuf) -> Option<RoleCreds> {
-    cache::read_role(&path).filter(|c| c.expiration - clock::now() > reuse_window())
+/// How long cached credentials must still be valid to be reused: [`reuse_window`], or half
+/// the life of a role that asks for a short session (`duration_seconds` of 900 would otherwise
+/// never be reused: every export would assume it again, and ask for its MFA code again). The
+/// shell hooks' stamp renews short credentials half way too, so the two agree.
+fn window(hop: Option<&RoleHop>) -> Duration {
+    match hop.and_then(|h| h.duration_seconds).filter(|d| *d > 0) {
+        Some(d) => reuse_window().min(Duration::seconds(d / 2)),
+        None => reuse_window(),
+    }
+}
+
+/// Cached credentials at `path` still good for the window of `hop` (none: the SSO role).
+fn fresh(path: std::path::PathBuf, hop: Option<&RoleHop>) -> Option<RoleCreds> {
+    cache::read_role(&path).filter(|c| c.expiration - clock::now() > window(hop))
 }
 
 /// The SSO role's cached credentials (a chain's start), still good for the reuse window.
 pub fn fresh_sso(p: &Profile) -> Option<RoleCreds> {
-    sso_cache_path(p).ok().and_then(fresh)
+    fresh(sso_cache_path(p).ok()?, None)
 }
 
 /// The roles of a chain assumed one after another from the SSO role's credentials (those
@@ -172,7 +184,9 @@ pub fn assume_chain(chain: &Chain, client: &Client, sso: RoleCreds) -> Result<Ro
         // The roles before the last may still be cached (the last one is not: it was just
         // looked up).
         let cached = if i < last {
-            hop_cache_path(hop).ok().and_then(fresh)
+            hop_cache_path(hop)
+                .ok()
+                .and_then(|path| fresh(path, Some(hop)))
         } else {
             None
         };

@@ -569,3 +569,21 @@ fn login_to_a_role_profile_readies_the_role_from_the_cached_sso_role() {
     assert_eq!(s.mock.count(Route::AssumeRole), 1);
     assert!(ops_cache(&s).is_file());
 }
+
+#[test]
+fn a_short_role_session_is_reused_for_half_its_life_and_renewed_half_way() {
+    let s = chained();
+    s.write_config(&format!(
+        "{CONFIG}\n[profile quick]\nrole_arn = {OPS}\nsource_profile = dev\nduration_seconds = 900\nregion = eu-west-1\n"
+    ));
+    let names = ["SSOENV_EXPIRATION", "SSOENV_RENEW_AT", "AWS_ACCESS_KEY_ID"];
+    let first = eval_posix(s.run(&["quick"]).ok(), &names);
+    // Fifteen minutes of life, under the 15-minute window: without the half-life rule every
+    // export would assume the role again.
+    let again = eval_posix(s.run(&["quick"]).ok(), &names);
+    assert_eq!(again[2], first[2]);
+    assert_eq!(s.mock.count(Route::AssumeRole), 1);
+    assert_eq!(s.mock.assumed_roles()[0].duration_seconds, Some(900));
+    let (exp, renew): (i64, i64) = (first[0].parse().unwrap(), first[1].parse().unwrap());
+    assert!((449..=450).contains(&(exp - renew)), "{exp} {renew}");
+}
