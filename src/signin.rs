@@ -935,28 +935,19 @@ mod tests {
             Request::TooLong => "<too long>".into(),
             Request::Nothing => "<nothing>".into(),
         };
-        assert_eq!(
-            line(read_what(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n", false)),
-            "GET /x HTTP/1.1"
-        );
-        assert_eq!(
-            line(read_what(b"GET /x HTTP/1.1\n\n", false)),
-            "GET /x HTTP/1.1"
-        );
-        // Stalled in the headers: the request line still counts.
-        assert_eq!(
-            line(read_what(b"GET /x HTTP/1.1\r\nHost:", false)),
-            "GET /x HTTP/1.1"
-        );
-        assert_eq!(
-            line(read_what(b"GET /oauth/callback?co", false)),
-            "<nothing>"
-        );
-        assert_eq!(
-            line(read_what(b"GET /oauth/callback?co", true)),
-            "<nothing>"
-        );
-        assert_eq!(line(read_what(b"", false)), "<nothing>");
+        let request_line = "GET /x HTTP/1.1";
+        let cases: [(&[u8], bool, &str); 6] = [
+            (b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n", false, request_line),
+            (b"GET /x HTTP/1.1\n\n", false, request_line),
+            // Stalled in the headers: the request line still counts.
+            (b"GET /x HTTP/1.1\r\nHost:", false, request_line),
+            (b"GET /oauth/callback?co", false, "<nothing>"),
+            (b"GET /oauth/callback?co", true, "<nothing>"),
+            (b"", false, "<nothing>"),
+        ];
+        for (sent, close, want) in cases {
+            assert_eq!(line(read_what(sent, close)), want, "{sent:?}");
+        }
         assert_eq!(line(read_what(&[b'A'; 20_000], false)), "<too long>");
     }
 

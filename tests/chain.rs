@@ -511,19 +511,12 @@ fn the_credential_endpoint_serves_a_chained_role_and_renews_it_underneath() {
     let s = chained();
     // Ten-minute role sessions: under the 15-minute window, so each read renews.
     s.mock.set_sts_lifetime(std::time::Duration::from_secs(600));
-    let script = "import botocore.session as b\nc = b.Session().get_credentials()\na = c.get_frozen_credentials().access_key\nz = c.get_frozen_credentials().access_key\nprint(c.method, a, z)";
     let py = crate::interop::python();
+    let script = crate::endpoint::READ_TWICE;
     let out = s
         .cmd(&["exec", "--server", "deep", "--", &py, "-c", script])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let words: Vec<&str> = text.split_whitespace().collect();
     let deep: Vec<String> = s
         .mock
         .assumed_roles()
@@ -531,9 +524,7 @@ fn the_credential_endpoint_serves_a_chained_role_and_renews_it_underneath() {
         .filter(|a| a.role_arn == DEEP)
         .map(|a| a.creds.access_key_id)
         .collect();
-    assert_eq!(words[0], "container-role", "{text}");
-    assert!(deep.contains(&words[1].to_string()) && deep.contains(&words[2].to_string()));
-    assert_ne!(words[1], words[2], "renewed underneath: {text}");
+    crate::endpoint::renewed_underneath(&out, &deep);
 }
 
 #[test]

@@ -395,30 +395,10 @@ fn plugins_pass_profile_names_after_double_dash() {
 }
 
 /// Runs `script` in `shell` (no startup files) with the sandbox's HOME and the real binary
-/// first on PATH.
+/// first on PATH: its stdout and stderr.
 fn run_shell(s: &Sandbox, shell: &str, script: &str) -> (String, String) {
-    let bin = std::path::Path::new(BIN)
-        .parent()
-        .unwrap()
-        .display()
-        .to_string();
-    let path = format!("{bin}:{}", std::env::var("PATH").unwrap_or_default());
-    let out = tool(shell)
-        .args(match shell {
-            "bash" => vec!["--norc", "--noprofile", "-c", script],
-            "zsh" => vec!["-f", "-c", script],
-            _ => vec!["--no-config", "-c", script],
-        })
-        .env_clear()
-        .env("HOME", s.home())
-        .env("PATH", path)
-        .current_dir(s.home())
-        .output()
-        .unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let r = crate::plugins::strict(s, shell, script);
+    (r.stdout, r.stderr)
 }
 
 #[test]

@@ -96,6 +96,23 @@ impl Drop for Served {
     }
 }
 
+/// botocore's container credentials provider asked twice: it prints its method and both keys.
+pub(crate) const READ_TWICE: &str = "import botocore.session as b\nc = b.Session().get_credentials()\na = c.get_frozen_credentials().access_key\nz = c.get_frozen_credentials().access_key\nprint(c.method, a, z)";
+
+/// What [`READ_TWICE`] printed: through the endpoint, two of the `issued` keys, renewed between.
+pub(crate) fn renewed_underneath(out: &std::process::Output, issued: &[String]) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!(words[0], "container-role", "{text}");
+    assert!(issued.contains(&words[1].to_string()) && issued.contains(&words[2].to_string()));
+    assert_ne!(words[1], words[2], "renewed underneath: {text}");
+}
+
 #[test]
 fn botocore_reads_the_endpoint_and_gets_renewed_credentials() {
     let s = Sandbox::signed_in();
@@ -110,10 +127,7 @@ fn botocore_reads_the_endpoint_and_gets_renewed_credentials() {
     let empty = s.dir.path().join("elsewhere");
     std::fs::create_dir_all(&empty).unwrap();
     let out = Command::new(crate::interop::python())
-        .args([
-            "-c",
-            "import botocore.session as b; s=b.Session(); c=s.get_credentials(); a=c.get_frozen_credentials().access_key; z=c.get_frozen_credentials().access_key; print(a, z, c.method)",
-        ])
+        .args(["-c", READ_TWICE])
         .env_clear()
         .env("HOME", &empty)
         .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -121,22 +135,13 @@ fn botocore_reads_the_endpoint_and_gets_renewed_credentials() {
         .env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", &served.token_file)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let words: Vec<&str> = text.split_whitespace().collect();
     let issued: Vec<String> = s
         .mock
         .issued_credentials()
         .into_iter()
         .map(|c| c.access_key_id)
         .collect();
-    assert_eq!(words[2], "container-role", "{text}");
-    assert!(issued.contains(&words[0].to_string()) && issued.contains(&words[1].to_string()));
-    assert_ne!(words[0], words[1], "renewed underneath: {text}");
+    renewed_underneath(&out, &issued);
     // Stopped, it takes its token file with it.
     let mut served = served;
     Command::new("kill")

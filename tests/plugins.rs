@@ -198,8 +198,9 @@ fn hook_prints_the_files_of_shell_verbatim() {
     s.run(&["use", "dev"]).fails(2, "hook");
 }
 
-/// A shell command line run with the plugin loaded twice under strict modes.
-fn strict(s: &Sandbox, shell: &str, script: &str) -> Run {
+/// A shell command line (here: the plugin loaded twice under strict modes) run without
+/// startup files, with the sandbox's HOME and the real binary first on PATH.
+pub(crate) fn strict(s: &Sandbox, shell: &str, script: &str) -> Run {
     let bin = Path::new(BIN).parent().unwrap().display().to_string();
     let path = format!("{bin}:{}", std::env::var("PATH").unwrap_or_default());
     tool(shell)

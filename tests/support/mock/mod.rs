@@ -486,6 +486,13 @@ impl Drop for Mock {
     }
 }
 
+fn epoch_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
 fn epoch() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -35,10 +35,7 @@ pub(super) fn issue(
         access_key_id: random(inner, "ASIA", 20).to_uppercase(),
         secret_access_key: random(inner, "", 40),
         session_token: random(inner, "IQoJb3JpZ2luX2VjE", 200),
-        expiration_ms: (SystemTime::now() + lifetime)
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64,
+        expiration_ms: epoch_ms() + lifetime.as_millis() as i64,
     });
     s.issued.insert(
         c.access_key_id.clone(),
@@ -204,22 +201,9 @@ fn query_parts(params: &[(String, String)]) -> Option<Parts> {
 
 /// `20261125T120005Z` as epoch seconds.
 fn amz_epoch(d: &str) -> Option<i64> {
-    let b = d.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
-        return None;
-    }
-    let n = |r: std::ops::Range<usize>| d.get(r)?.parse::<i64>().ok();
-    let (y, m, day) = (n(0..4)?, n(4..6)?, n(6..8)?);
-    let (h, mi, s) = (n(9..11)?, n(11..13)?, n(13..15)?);
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86400 + h * 3600 + mi * 60 + s)
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    let t = time::PrimitiveDateTime::parse(d, format).ok()?;
+    Some(t.assume_utc().unix_timestamp())
 }
 
 /// Checks a request's SigV4 signature against the credentials the mock issued; the error
@@ -254,11 +238,7 @@ fn verify(s: &State, req: &Request, presigned: bool) -> Result<Signer, Response>
             "The security token included in the request is invalid.",
         ));
     }
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    if issued.expiration_ms <= now_ms {
+    if issued.expiration_ms <= epoch_ms() {
         return Err(error(
             403,
             "ExpiredToken",
@@ -520,25 +500,12 @@ pub(super) fn get_caller_identity(s: &mut State, req: &Request) -> Response {
 
 /// Epoch milliseconds as ISO 8601 with a `Z` (STS's Expiration).
 fn iso_ms(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86400);
-    let rem = secs.rem_euclid(86400);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .ok()
+        .and_then(|t| t.format(format).ok())
+        .unwrap_or_default()
 }
 
 /// The sign-in federation endpoint: `getSigninToken` takes a session JSON whose keys must be
@@ -563,13 +530,9 @@ pub(super) fn federation(inner: &Inner, s: &mut State, req: &Request) -> Respons
             let Some(issued) = s.issued.get(field("sessionId")).cloned() else {
                 return bad("sessionId is not an access key");
             };
-            let now_ms = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_millis() as i64;
             if issued.secret != field("sessionKey")
                 || issued.token != field("sessionToken")
-                || issued.expiration_ms <= now_ms
+                || issued.expiration_ms <= epoch_ms()
             {
                 return bad("the session's credentials are not valid");
             }
