@@ -117,16 +117,8 @@ pub fn cached(p: &Profile) -> Option<RoleCreds> {
 
 /// Cached role credentials still good for at least the reuse window.
 pub fn cached_credentials(p: &Profile, now: OffsetDateTime) -> Option<RoleCreds> {
-    let path = role_cache_path(p).ok()?;
-    let c = cache::read_role(&path)?;
     let last = p.chain.as_ref().and_then(|c| c.hops.last());
-    if c.expiration - now > window(last) {
-        crate::debug!("role credentials: cache hit {}", path.display());
-        Some(c)
-    } else {
-        crate::debug!("role credentials: cache miss {}", path.display());
-        None
-    }
+    fresh(role_cache_path(p).ok()?, last, now)
 }
 
 /// Role credentials for a profile, from the cache or the portal.
@@ -166,13 +158,20 @@ fn window(hop: Option<&RoleHop>) -> Duration {
 }
 
 /// Cached credentials at `path` still good for the window of `hop` (none: the SSO role).
-fn fresh(path: std::path::PathBuf, hop: Option<&RoleHop>) -> Option<RoleCreds> {
-    cache::read_role(&path).filter(|c| c.expiration - clock::now() > window(hop))
+fn fresh(
+    path: std::path::PathBuf,
+    hop: Option<&RoleHop>,
+    now: OffsetDateTime,
+) -> Option<RoleCreds> {
+    let c = cache::read_role(&path).filter(|c| c.expiration - now > window(hop));
+    let verdict = if c.is_some() { "hit" } else { "miss" };
+    crate::debug!("role credentials: cache {verdict} {}", path.display());
+    c
 }
 
 /// The SSO role's cached credentials (a chain's start), still good for the reuse window.
 pub fn fresh_sso(p: &Profile) -> Option<RoleCreds> {
-    fresh(sso_cache_path(p).ok()?, None)
+    fresh(sso_cache_path(p).ok()?, None, clock::now())
 }
 
 /// The roles of a chain assumed one after another from the SSO role's credentials (those
@@ -186,7 +185,7 @@ pub fn assume_chain(chain: &Chain, client: &Client, sso: RoleCreds) -> Result<Ro
         let cached = if i < last {
             hop_cache_path(hop)
                 .ok()
-                .and_then(|path| fresh(path, Some(hop)))
+                .and_then(|path| fresh(path, Some(hop), clock::now()))
         } else {
             None
         };
