@@ -10,6 +10,12 @@
 //!   `panic = "abort"` std only needs it for backtraces, and one shared library fewer is one
 //!   file fewer to open and map and ~30 symbols fewer to look up at every start. glibc itself
 //!   stays dynamically linked (a static glibc breaks name resolution).
+//! - No unwind tables (`.eh_frame`, ~320 KB, an eighth of the binary) where panics abort
+//!   (`panic = "abort"`, the release profile): nothing unwinds, so they only served the
+//!   backtrace `RUST_BACKTRACE` asks for, whose addresses a stripped binary cannot name anyway.
+//!   A panic still prints its message and where it happened, then aborts. A two-line linker
+//!   script inserted into the linker's own layout discards them; the debug profile, which
+//!   unwinds (the tests), keeps them.
 //!
 //! Each flag is first tried on a one-line C program with the linker rustc will use; a flag
 //! the toolchain refuses or warns about is left out, and other platforms get neither.
@@ -62,5 +68,20 @@ fn main() {
     // linker's `--as-needed` (rustc passes it) then leaves libgcc_s out of the binary.
     if links(&["-Wl,-Bstatic", "-lgcc_eh", "-Wl,-Bdynamic"]) {
         println!("cargo:rustc-link-lib=static=gcc_eh");
+    }
+    let script = out.join("no-unwind-tables.ld");
+    // Cargo tells build scripts the target's default strategy, not the profile's: the release
+    // profile (and those inheriting it) is where Cargo.toml sets `panic = "abort"`.
+    if var("PROFILE") == "release"
+        && std::fs::write(
+            &script,
+            "SECTIONS { /DISCARD/ : { *(.eh_frame) } }\nINSERT AFTER .text;\n",
+        )
+        .is_ok()
+    {
+        let arg = format!("-Wl,-T,{}", script.display());
+        if links(&[&arg]) {
+            println!("cargo:rustc-link-arg-bins={arg}");
+        }
     }
 }

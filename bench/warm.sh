@@ -16,6 +16,11 @@ if [[ -z $bin ]]; then
   bin=$PWD/target/release/ssoenv
 fi
 
+# The binary's size (issue #12: at most 2.5 MB), and what the loader maps besides it.
+size=$(wc -c <"$bin")
+libs=$( (readelf -d "$bin" 2>/dev/null || true) | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')
+python3 -c 'import sys; n = int(sys.argv[1]); print(f"binary: {n:,} bytes ({n/1e6:.2f} MB, {n/2**20:.2f} MiB); loads: {sys.argv[2]}")' "$size" "${libs:-?}"
+
 home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
 mkdir -p "$home/.aws/cli/cache"
