@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# How ssoenv scales with the config file: a warm export, `list` (run on every TAB) and
-# `status` with 10, 1,000, 3,000 and 10,000 profiles, each as a ratio to the 10-profile case
-# (the median of ratios paired in rounds); and the peak memory of `status` at 10,000. A
-# benchmark, not a test.
+# How ssoenv scales with the config file: a warm export, `list`, TAB completion of a profile
+# (`complete`) and `status` with 10, 1,000, 3,000 and 10,000 profiles, each as a ratio to the
+# 10-profile case (the median of ratios paired in rounds); and the peak memory of `status` at
+# 10,000. A benchmark, not a test.
 #   bench/config-size.sh [path/to/ssoenv]   (default: builds and uses target/release/ssoenv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,12 +57,14 @@ done
 # ratio is the median over the rounds of the ratio within a round: a burst of load on this
 # shared machine moves one round, not the figure.
 rounds=5
-for what in export list status; do
+for what in export list complete status; do
   for ((r = 0; r < rounds; r++)); do
     for n in "${sizes[@]}"; do
       case ${what} in
       export) args="p${mid[${n}]}" ;;
       list) args=list ;;
+      # What a TAB after `ssoenv ` asks: subcommands and every profile with its role.
+      complete) args="complete --current p --" ;;
       status) args=status ;;
       *) exit 1 ;;
       esac

@@ -362,8 +362,9 @@ pub fn load() -> Result<Config> {
     let bytes = files::read_opened(&path, file, &meta, files::CONFIG_CAP)?;
     let text = utf8(&bytes, &path)?;
     let (ini, spans) = ini::parse_spans(text, |_| true, &SSO_KEYS).map_err(|e| syntax(&path, e))?;
-    index::refresh(&path, &meta, text, &spans);
-    from_ini(Ok(ini), path)
+    let cfg = from_ini(Ok(ini), path)?;
+    index::refresh(&cfg.path, &meta, text, &spans, || Some(role_lines(&cfg)));
+    Ok(cfg)
 }
 
 /// The config file, opened, with its metadata.
@@ -420,7 +421,10 @@ pub fn load_for(profile: &str) -> Result<Config> {
     let text = utf8(&bytes, &path)?;
     let (ini, spans) =
         ini::parse_spans(text, |h| keeps(h, profile), &SSO_KEYS).map_err(|e| syntax(&path, e))?;
-    index::refresh(&path, &meta, text, &spans);
+    // The roles of every profile need the whole file: made only when the index is written.
+    index::refresh(&path, &meta, text, &spans, || {
+        parse(text, path.clone()).ok().map(|c| role_lines(&c))
+    });
     let cfg = from_ini(Ok(ini), path.clone())?;
     // A role chain needs its source profiles: the whole file.
     if cfg.profile(profile).is_none_or(|p| p.has("role_arn")) {
@@ -453,6 +457,58 @@ pub fn profile_lines() -> Result<String> {
     // building them.
     std::mem::forget(cfg);
     Ok(lines)
+}
+
+/// Every profile's SSO role and account, for TAB completion: `NAME<TAB>ROLE<TAB>ACCOUNT` a
+/// line in botocore's order, ROLE and ACCOUNT empty where the profile has none (or a nested
+/// one). A name or value holding a control character is no completion (it could not be
+/// typed back, or shown as it is): such a profile is left out, such a value left empty.
+pub fn role_lines(cfg: &Config) -> String {
+    fn plain(v: Option<&str>) -> &str {
+        v.filter(|v| !v.contains(char::is_control)).unwrap_or("")
+    }
+    let mut out = String::new();
+    for p in cfg
+        .profiles()
+        .filter(|p| !p.name.contains(char::is_control))
+    {
+        for field in [
+            p.name.as_str(),
+            "\t",
+            plain(p.get("sso_role_name")),
+            "\t",
+            plain(p.get("sso_account_id")),
+            "\n",
+        ] {
+            out.push_str(field);
+        }
+    }
+    out
+}
+
+/// [`role_lines`] of the config file: from a current [`index`], read as it is stored (TAB
+/// completion of a 10,000-profile file reads no config text); else as [`load`] reads it.
+pub fn profile_roles() -> Result<String> {
+    let path = config_path()?;
+    let (_file, meta) = open(&path)?;
+    if let Some(lines) = index::Index::read(&path, &meta).and_then(|ix| ix.roles()) {
+        crate::debug!("config: read every profile's role and account by the index");
+        return Ok(lines);
+    }
+    let cfg = load()?;
+    let lines = role_lines(&cfg);
+    // As in `profile_lines`: the process ends soon.
+    std::mem::forget(cfg);
+    Ok(lines)
+}
+
+/// The profiles, roles and accounts in [`role_lines`]' text.
+pub fn roles_of(lines: &str) -> impl Iterator<Item = (&str, &str, &str)> {
+    lines.split_terminator('\n').filter_map(|line| {
+        let (name, rest) = line.split_once('\t')?;
+        let (role, account) = rest.split_once('\t')?;
+        Some((name, role, account))
+    })
 }
 
 /// The names and marks in [`profile_lines`]' text. (A name may hold a tab; the mark never.)

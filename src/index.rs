@@ -20,7 +20,8 @@
 //!   a truncated, corrupt or foreign index (another version, not a regular file, too big) is
 //!   not used for any piece it got wrong; the config is then read whole, exactly as without
 //!   an index, and the index written again. A lookup reads the head and one bucket of
-//!   profile entries; `list` reads the head and the names, ready to print. The index is 0600
+//!   profile entries; `list` reads the head and the names, ready to print; TAB completion
+//!   the head and every profile's SSO role and account (see [`Index::roles`]). The index is 0600
 //!   in the 0700 state directory, written atomically.
 //! - Files under [`MIN_SIZE`] are not indexed: reading them whole is as fast.
 
@@ -32,7 +33,7 @@ use crate::files;
 use crate::ini::{self, Ini, SectionKind, Span};
 
 /// The first line of an index; a new layout takes a new number.
-const MAGIC: &str = "ssoenv config index 2";
+const MAGIC: &str = "ssoenv config index 3";
 /// The index's name in the state directory.
 const NAME: &str = "config.index";
 /// Config files smaller than this are read whole (a few hundred profiles).
@@ -176,16 +177,17 @@ fn checked(body: &[u8], p: Piece) -> Option<&str> {
 ///
 /// Layout (text, one record a line):
 /// ```text
-/// ssoenv config index 2
+/// ssoenv config index 3
 /// IDENTITY                       the config file's (see `identity`)
 /// head HEADLEN BODYLEN BUCKETS   HEADLEN in 12 digits, so the head can state its own length
 /// names AT LEN HASH              the body's piece listing profile names (see `Index::names`)
+/// roles AT LEN HASH              the piece with each profile's role and account (`Index::roles`)
 /// AT LEN HASH                    one line per bucket of profile entries
 /// ENTRY…                         `[DEFAULT]`, sso-session and services entries: every
 ///                                profile's config holds them
 /// end HASH                       the fingerprint of the head before this line
 /// ```
-/// The body follows: the names piece, then each bucket's entries in the file's order. Every
+/// The body follows: the names and roles pieces, then each bucket's entries in the file's order. Every
 /// piece is checked against its fingerprint when read, and the index's length against the
 /// head's, so a truncated or corrupt index is never used for what it got wrong.
 pub struct Index {
@@ -194,6 +196,7 @@ pub struct Index {
     /// Where the body starts in the index file, and its length.
     body: (u64, u64),
     names: Piece,
+    roles: Piece,
     /// The bucket lines, then the entries every profile needs, in `head`.
     buckets: (usize, usize),
     count: usize,
@@ -240,11 +243,14 @@ impl Index {
         if u64::from_str_radix(hash, 16).ok()? != ini::fingerprint(&head.as_bytes()[..trailer_at]) {
             return None;
         }
-        // Past the three lines checked above: the names line, the buckets, the entries.
+        // Past the three lines checked above: the names and roles lines, the buckets, the
+        // entries.
         let after_sizes = head.match_indices('\n').nth(2)?.0 + 1;
         let names_end = after_sizes + head[after_sizes..].find('\n')?;
         let names = piece(head[after_sizes..names_end].strip_prefix("names ")?)?;
-        let buckets_at = names_end + 1;
+        let roles_end = names_end + 1 + head[names_end + 1..].find('\n')?;
+        let roles = piece(head[names_end + 1..roles_end].strip_prefix("roles ")?)?;
+        let buckets_at = roles_end + 1;
         let mut buckets_end = buckets_at;
         for _ in 0..count {
             buckets_end += head[buckets_end..trailer_at].find('\n')? + 1;
@@ -253,6 +259,7 @@ impl Index {
             file,
             body: (head_len as u64, body_len),
             names,
+            roles,
             buckets: (buckets_at, buckets_end),
             count,
             common: (buckets_end, trailer_at),
@@ -291,6 +298,13 @@ impl Index {
         self.piece(self.names)
     }
 
+    /// Every profile's SSO role and account, in botocore's order, one profile a line:
+    /// `NAME<TAB>ROLE<TAB>ACCOUNT`, as the caller of [`refresh`] wrote them for the file
+    /// (see [`crate::config::role_lines`]).
+    pub fn roles(&self) -> Option<String> {
+        self.piece(self.roles)
+    }
+
     /// Whether every piece of the body is as the head records it. The body is read in one
     /// go: piece by piece, a 10,000-profile index took over six hundred reads.
     #[cfg(unix)]
@@ -304,7 +318,8 @@ impl Index {
             return false;
         }
         let buckets = self.head[self.buckets.0..self.buckets.1].split_terminator('\n');
-        std::iter::once(Some(self.names))
+        [Some(self.names), Some(self.roles)]
+            .into_iter()
             .chain(buckets.map(piece))
             .all(|p| p.and_then(|p| checked(&body, p)).is_some())
     }
@@ -380,11 +395,18 @@ impl Index {
 }
 
 /// Records the index of a config file just read whole and found valid (`text`, with its
-/// sections' `spans`, marked by the keys [`ini::parse_spans`] was given), unless the file is
-/// small, changed too recently, or already indexed as it is, soundly. A failed write is no
-/// error: the next run reads the file whole again.
+/// sections' `spans`, marked by the keys [`ini::parse_spans`] was given, and the profiles'
+/// `roles`, made only when the index is written; `None` writes none), unless the file is small, changed too recently, or
+/// already indexed as it is, soundly. A failed write is no error: the next run reads the
+/// file whole again.
 #[cfg(unix)]
-pub fn refresh(path: &Path, meta: &Metadata, text: &str, spans: &[Span]) {
+pub fn refresh(
+    path: &Path,
+    meta: &Metadata,
+    text: &str,
+    spans: &[Span],
+    roles: impl FnOnce() -> Option<String>,
+) {
     if meta.len() < MIN_SIZE
         || unsettled(meta)
         || Index::read(path, meta).is_some_and(|ix| ix.sound())
@@ -392,17 +414,25 @@ pub fn refresh(path: &Path, meta: &Metadata, text: &str, spans: &[Span]) {
         return;
     }
     let Some(target) = index_path() else { return };
-    let out = build(&identity(path, meta), text, spans);
+    let Some(roles) = roles() else { return };
+    let out = build(&identity(path, meta), text, spans, &roles);
     if let Err(e) = files::write_atomic(&target, out.as_bytes(), files::Existing::Private) {
         crate::debug!("config index: not written: {e}");
     }
 }
 
 #[cfg(not(unix))]
-pub fn refresh(_path: &Path, _meta: &Metadata, _text: &str, _spans: &[Span]) {}
+pub fn refresh(
+    _path: &Path,
+    _meta: &Metadata,
+    _text: &str,
+    _spans: &[Span],
+    _roles: impl FnOnce() -> Option<String>,
+) {
+}
 
 /// The index's bytes (see [`Index`] for the layout).
-fn build(id: &str, text: &str, spans: &[Span]) -> String {
+fn build(id: &str, text: &str, spans: &[Span], roles: &str) -> String {
     use std::fmt::Write;
     let mut common = String::new();
     let mut profiles: Vec<(String, String)> = Vec::new();
@@ -458,23 +488,17 @@ fn build(id: &str, text: &str, spans: &[Span]) -> String {
     for (name, line) in &profiles {
         buckets[bucket_of(name, count)].push_str(line);
     }
-    let mut body = names_text;
-    let mut head = String::new();
-    let _ = writeln!(
-        head,
-        "names 0 {} {:016x}",
-        body.len(),
-        ini::fingerprint(body.as_bytes())
-    );
+    // Each piece: a line of the head (after its label, `AT LEN HASH`) and its bytes in the body.
+    let (mut head, mut body) = (String::new(), String::new());
+    let mut add = |label: &str, piece: &str| {
+        let hash = ini::fingerprint(piece.as_bytes());
+        let _ = writeln!(head, "{label}{} {} {hash:016x}", body.len(), piece.len());
+        body.push_str(piece);
+    };
+    add("names ", &names_text);
+    add("roles ", roles);
     for b in &buckets {
-        let _ = writeln!(
-            head,
-            "{} {} {:016x}",
-            body.len(),
-            b.len(),
-            ini::fingerprint(b.as_bytes())
-        );
-        body.push_str(b);
+        add("", b);
     }
     head.push_str(&common);
     let start = format!("{MAGIC}\n{id}\nhead ");

@@ -393,6 +393,9 @@ fn status_and_list_of_ten_thousand_profiles_equal_a_run_without_the_index() {
         &["list"][..],
         &["list", "--long"][..],
         &["list", "--sso", "--long"][..],
+        // TAB completion: profiles with their role and account, and account ids.
+        &["complete", "--current", "", "--"][..],
+        &["complete", "--current", "", "--", "roles"][..],
     ] {
         let by_index = s.run(args);
         assert_eq!(by_index.code, 0, "{}: {}", args.join(" "), by_index.stderr);
@@ -412,6 +415,23 @@ fn status_and_list_of_ten_thousand_profiles_equal_a_run_without_the_index() {
         &out,
         &run_without_index(&s, &["list"]),
         "list after a corrupt names piece",
+    );
+    assert_eq!(std::fs::read(&index).unwrap(), bytes, "written again");
+
+    // TAB completion reads the roles piece; a corrupt one is not served either.
+    let complete = ["complete", "--current", "", "--"];
+    assert!(used_index(&run_debug(&s, &complete)));
+    let mut broken = bytes.clone();
+    let at = text.find("\np5000\tReadOnly\t000000005000\n").unwrap() + 3;
+    broken[at] = b'9';
+    std::fs::write(&index, &broken).unwrap();
+    let out = run_debug(&s, &complete);
+    assert!(!used_index(&out), "{}", out.stderr);
+    assert!(out.stdout.contains("\np5000\tReadOnly in 000000005000\n"));
+    same(
+        &s.run(&complete),
+        &run_without_index(&s, &complete),
+        "complete after a corrupt roles piece",
     );
     assert_eq!(std::fs::read(&index).unwrap(), bytes, "written again");
 }

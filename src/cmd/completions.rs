@@ -13,6 +13,8 @@
 //! line (tab, line break or other control character) is left out. Names are data to the
 //! scripts: nothing they read here is ever evaluated.
 
+use std::collections::HashMap;
+
 use clap::{Arg, Command, CommandFactory};
 
 use crate::cli::{Cli, CompleteArgs, CompletionShell};
@@ -186,12 +188,12 @@ impl<'a> Place<'a> {
         self.subcommand_ok = false;
     }
 
-    /// What may go in the word under the cursor, which starts with `current`.
-    fn offers(&self, current: &str) -> Vec<(String, String)> {
+    /// What may go in the word under the cursor, which starts with `current`: each value
+    /// with its help, given to `emit` (ten thousand profiles are no ten thousand pairs).
+    fn offers(&self, current: &str, emit: Emit) {
         if let Some(arg) = self.pending {
-            return values(arg);
+            return values(arg, emit);
         }
-        let mut out = Vec::new();
         if current.starts_with('-') && !self.only_positionals {
             for arg in self.cmd.get_arguments() {
                 let repeat = matches!(
@@ -205,22 +207,24 @@ impl<'a> Place<'a> {
                     continue;
                 }
                 if let Some(long) = arg.get_long() {
-                    out.push((format!("--{long}"), summary(arg.get_help())));
+                    emit(&format!("--{long}"), &summary(arg.get_help()));
                 }
             }
-            return out;
+            return;
         }
         if self.subcommand_ok {
             for sub in self.cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-                out.push((sub.get_name().to_string(), summary(sub.get_about())));
+                emit(sub.get_name(), &summary(sub.get_about()));
             }
         }
         if let Some(arg) = self.positional() {
-            out.extend(values(arg));
+            values(arg, emit);
         }
-        out
     }
 }
+
+/// Where an offer goes: its value and its help.
+type Emit<'e> = &'e mut dyn FnMut(&str, &str);
 
 fn takes_value(arg: &Arg) -> bool {
     arg.get_action().takes_values()
@@ -242,58 +246,69 @@ fn one_line(s: &str) -> String {
 }
 
 /// The values an argument takes: names from the config, or its possible values.
-fn values(arg: &Arg) -> Vec<(String, String)> {
+fn values(arg: &Arg, emit: Emit) {
     if let Some(names) = names_for(arg) {
         // No config, or one that does not parse: nothing to offer.
-        return config::load()
-            .map(|c| from_config(&c, names))
-            .unwrap_or_default();
+        let _ = from_config(names, emit);
+        return;
     }
-    arg.get_possible_values()
-        .into_iter()
+    for v in arg
+        .get_possible_values()
+        .iter()
         .filter(|v| !v.is_hide_set())
-        .map(|v| (v.get_name().to_string(), summary(v.get_help())))
-        .collect()
+    {
+        emit(v.get_name(), &summary(v.get_help()));
+    }
 }
 
-fn from_config(cfg: &Config, names: Names) -> Vec<(String, String)> {
+/// Profiles and accounts come from every profile's role and account, which a big file's
+/// index keeps (a TAB reads no config text); sso-sessions from the config.
+fn from_config(names: Names, emit: Emit) -> Result<()> {
     match names {
-        Names::Profiles => cfg
-            .profiles()
-            .map(|p| {
-                let help = match (p.get("sso_role_name"), p.get("sso_account_id")) {
-                    (Some(role), Some(account)) => format!("{role} in {account}"),
-                    _ => "profile".to_string(),
-                };
-                (p.name.clone(), one_line(&help))
-            })
-            .collect(),
-        Names::Sessions => cfg
-            .sso_sessions()
-            .map(|s| {
-                let help = s.get("sso_start_url").unwrap_or("sso-session");
-                (s.name.clone(), one_line(help))
-            })
-            .collect(),
-        // Account ids are what the profiles name; the portal (and so each account's name)
-        // is never asked at TAB time.
-        Names::Accounts => {
-            let mut out: Vec<(String, Vec<&str>)> = Vec::new();
-            for p in cfg.profiles() {
-                let Some(id) = p.get("sso_account_id") else {
-                    continue;
-                };
-                match out.iter_mut().find(|(i, _)| i == id) {
-                    Some((_, profiles)) => profiles.push(&p.name),
-                    None => out.push((id.to_string(), vec![&p.name])),
-                }
+        Names::Sessions => sessions(&config::load()?, emit),
+        Names::Profiles | Names::Accounts => from_roles(names, &config::profile_roles()?, emit),
+    }
+    Ok(())
+}
+
+fn sessions(cfg: &Config, emit: Emit) {
+    for s in cfg.sso_sessions() {
+        emit(
+            &s.name,
+            &one_line(s.get("sso_start_url").unwrap_or("sso-session")),
+        );
+    }
+}
+
+/// Profiles or accounts from [`config::role_lines`]' text.
+fn from_roles(names: Names, roles: &str, emit: Emit) {
+    let roles = config::roles_of(roles);
+    if !matches!(names, Names::Accounts) {
+        let mut help = String::new();
+        for (name, role, account) in roles {
+            help.clear();
+            if role.is_empty() || account.is_empty() {
+                help.push_str("profile");
+            } else {
+                help.extend([role, " in ", account]);
             }
-            out.into_iter()
-                .map(|(id, profiles)| {
-                    (id, one_line(&format!("account of {}", profiles.join(", "))))
-                })
-                .collect()
+            emit(name, &help);
         }
+        return;
+    }
+    // Account ids are what the profiles name; the portal (and so each account's name) is
+    // never asked at TAB time.
+    let mut order: Vec<&str> = Vec::new();
+    let mut profiles: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (name, _, account) in roles.filter(|(_, _, account)| !account.is_empty()) {
+        let of = profiles.entry(account).or_default();
+        if of.is_empty() {
+            order.push(account);
+        }
+        of.push(name);
+    }
+    for id in order {
+        emit(id, &format!("account of {}", profiles[id].join(", ")));
     }
 }
 
@@ -307,15 +322,12 @@ pub fn candidates(args: &CompleteArgs) -> Result<String> {
         place.word(w);
     }
     let mut out = String::new();
-    for (value, help) in place.offers(&args.current) {
-        if value.is_empty() || value.chars().any(char::is_control) {
-            continue;
+    place.offers(&args.current, &mut |value, help| {
+        if value.is_empty() || value.contains(char::is_control) {
+            return;
         }
-        out.push_str(&value);
-        out.push('\t');
-        out.push_str(&help);
-        out.push('\n');
-    }
+        out.extend([value, "\t", help, "\n"]);
+    });
     Ok(out)
 }
 
@@ -330,7 +342,9 @@ mod tests {
         for w in words {
             place.word(w);
         }
-        place.offers(current).into_iter().map(|(v, _)| v).collect()
+        let mut out = Vec::new();
+        place.offers(current, &mut |v, _| out.push(v.to_string()));
+        out
     }
 
     #[test]
@@ -416,6 +430,13 @@ mod tests {
         assert_eq!(at(&["export", "--", "x"]), None);
     }
 
+    /// What `emit` was given.
+    fn pairs(f: impl FnOnce(Emit)) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        f(&mut |v, h| out.push((v.to_string(), h.to_string())));
+        out
+    }
+
     #[test]
     fn account_ids_come_from_the_profiles() {
         let cfg = config::parse(
@@ -424,16 +445,41 @@ mod tests {
             "config".into(),
         )
         .unwrap_or_else(|e| panic!("{e}"));
+        let roles = config::role_lines(&cfg);
         assert_eq!(
-            from_config(&cfg, Names::Accounts),
+            pairs(|e| from_roles(Names::Accounts, &roles, e)),
             [
                 ("111".to_string(), "account of a, c".to_string()),
                 ("222".to_string(), "account of b".to_string())
             ]
         );
         assert_eq!(
-            from_config(&cfg, Names::Sessions),
+            pairs(|e| sessions(&cfg, e)),
             [("corp".to_string(), "https://x/start".to_string())]
         );
+    }
+
+    #[test]
+    fn a_profile_shows_its_role_and_account_and_nothing_a_line_cannot_hold() {
+        let cfg = config::parse(
+            "[DEFAULT]\nsso_role_name = Dev\n[profile a]\nsso_account_id = 111\n\
+             [profile b]\nsso_account_id = 222\nsso_role_name =\n\
+             [profile c]\nsso_account_id =\n  nested = 1\n[profile 'd\x01']\n\
+             [profile e]\nsso_role_name = R\x02\nsso_account_id = 333\n",
+            "config".into(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let roles = config::role_lines(&cfg);
+        assert_eq!(roles, "a\tDev\t111\nb\t\t222\nc\tDev\t\ne\t\t333\n");
+        let help = |n: &str| {
+            pairs(|e| from_roles(Names::Profiles, &roles, e))
+                .into_iter()
+                .find(|(name, _)| name == n)
+                .map(|(_, h)| h)
+        };
+        assert_eq!(help("a").as_deref(), Some("Dev in 111"));
+        assert_eq!(help("b").as_deref(), Some("profile"));
+        assert_eq!(help("c").as_deref(), Some("profile"));
+        assert_eq!(help("d\x01"), None);
     }
 }
