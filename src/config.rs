@@ -459,6 +459,20 @@ pub fn profile_lines() -> Result<String> {
     Ok(lines)
 }
 
+/// The sso-sessions (with `[DEFAULT]` and the services sections) and no profile, for TAB
+/// completion: from a current [`index`], only those sections are read; else the whole file.
+pub fn load_sessions() -> Result<Config> {
+    let path = config_path()?;
+    let (file, meta) = open(&path)?;
+    if let Some(ini) =
+        index::Index::read(&path, &meta).and_then(|ix| ix.sections_for(&path, &file, &meta, &[]))
+    {
+        crate::debug!("config: read the sso-sessions by the index");
+        return from_ini(Ok(ini), path);
+    }
+    load()
+}
+
 /// Every profile's SSO role and account, for TAB completion: `NAME<TAB>ROLE<TAB>ACCOUNT` a
 /// line in botocore's order, ROLE and ACCOUNT empty where the profile has none (or a nested
 /// one). A name or value holding a control character is no completion (it could not be

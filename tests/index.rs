@@ -396,6 +396,7 @@ fn status_and_list_of_ten_thousand_profiles_equal_a_run_without_the_index() {
         // TAB completion: profiles with their role and account, and account ids.
         &["complete", "--current", "", "--"][..],
         &["complete", "--current", "", "--", "roles"][..],
+        &["complete", "--current", "", "--", "login", "--sso-session"][..],
     ] {
         let by_index = s.run(args);
         assert_eq!(by_index.code, 0, "{}: {}", args.join(" "), by_index.stderr);
@@ -421,6 +422,12 @@ fn status_and_list_of_ten_thousand_profiles_equal_a_run_without_the_index() {
     // TAB completion reads the roles piece; a corrupt one is not served either.
     let complete = ["complete", "--current", "", "--"];
     assert!(used_index(&run_debug(&s, &complete)));
+    let sessions = run_debug(
+        &s,
+        &["complete", "--current", "", "--", "login", "--sso-session"],
+    );
+    assert!(used_index(&sessions), "{}", sessions.stderr);
+    assert_eq!(sessions.stdout, format!("corp\t{START_URL}\n"));
     let mut broken = bytes.clone();
     let at = text.find("\np5000\tReadOnly\t000000005000\n").unwrap() + 3;
     broken[at] = b'9';

@@ -262,10 +262,10 @@ fn values(arg: &Arg, emit: Emit) {
 }
 
 /// Profiles and accounts come from every profile's role and account, which a big file's
-/// index keeps (a TAB reads no config text); sso-sessions from the config.
+/// index keeps (a TAB reads no config text); sso-sessions from their own sections.
 fn from_config(names: Names, emit: Emit) -> Result<()> {
     match names {
-        Names::Sessions => sessions(&config::load()?, emit),
+        Names::Sessions => sessions(&config::load_sessions()?, emit),
         Names::Profiles | Names::Accounts => from_roles(names, &config::profile_roles()?, emit),
     }
     Ok(())
