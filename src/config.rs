@@ -841,6 +841,13 @@ impl Config {
         };
         let (fips, dual_stack) = variants(Some(top), "");
         let mut login = root.login;
+        // botocore makes every client of the chain, the SSO and OIDC ones of its source
+        // included, from the session of the profile asked for: that profile's CA bundle,
+        // endpoint overrides and endpoint variants, not the SSO profile's.
+        login.ca_bundle = top.get("ca_bundle").map(str::to_string);
+        login.portal_endpoint = self.configured_endpoint(top, "sso");
+        login.oidc_endpoint = self.configured_endpoint(top, "sso_oidc");
+        (login.fips, login.dual_stack) = variants(Some(top), &login.start_url);
         login.hint = if name == "default" {
             "ssoenv login".to_string()
         } else {

@@ -418,11 +418,18 @@ fn without_a_region_an_sts_endpoint_override_cannot_be_signed_for() {
 }
 
 #[test]
-fn sts_endpoint_from_the_profiles_services_section() {
+fn a_chain_calls_sso_and_sts_where_the_named_profile_says_as_botocore_does() {
+    // botocore makes the SSO client of a chain's source from the session of the profile
+    // asked for: ops's services section routes the portal and STS, dev's own is not used.
     let mut s = chained();
+    for var in ["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC"] {
+        s.set(var, "");
+    }
     s.vars.retain(|(k, _)| k != "AWS_ENDPOINT_URL_STS");
+    let config = CONFIG.replacen("[profile dev]\n", "[profile dev]\nservices = nowhere\n", 1);
+    assert_ne!(config, CONFIG);
     s.write_config(&format!(
-        "{CONFIG}
+        "{config}
 [profile ops]
 role_arn = {OPS}
 source_profile = dev
@@ -430,13 +437,35 @@ region = eu-west-1
 services = here
 
 [services here]
+sso =
+  endpoint_url = {url}
 sts =
-  endpoint_url = {}
+  endpoint_url = {url}
+
+[services nowhere]
+sso =
+  endpoint_url = http://127.0.0.1:9
 ",
-        s.mock.url()
+        url = s.mock.url()
     ));
-    exported(&s, "ops");
+    // dev alone goes where its own section says: nowhere.
+    let r = s.run(&["dev"]);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(r.stderr.contains("127.0.0.1:9"), "{}", r.stderr);
+    let ours = exported(&s, "ops");
+    assert_eq!(s.mock.count(Route::GetRoleCredentials), 1);
     assert_eq!(s.mock.count(Route::AssumeRole), 1);
+    // botocore, routed by the config alone, makes both calls the same way.
+    std::fs::remove_file(ops_cache(&s)).unwrap();
+    std::fs::remove_file(s.role_cache_path("111111111111", "ReadOnly", "corp")).unwrap();
+    let theirs = crate::interop::botocore_routed(&s, "ops", true, false);
+    assert_eq!(
+        s.mock.count(Route::GetRoleCredentials),
+        2,
+        "botocore's SSO call"
+    );
+    assert_eq!(s.mock.count(Route::AssumeRole), 2, "botocore's STS call");
+    assert_ne!(theirs["AccessKeyId"], ours[0].as_str());
 }
 
 #[test]

@@ -37,17 +37,28 @@ pub fn python() -> String {
 
 /// botocore's credentials for a profile, in the sandbox's HOME and endpoints (STS's too).
 pub(crate) fn botocore(s: &Sandbox, profile: &str, cli_cache: bool) -> Value {
+    botocore_routed(s, profile, cli_cache, true)
+}
+
+/// botocore as a peer; with `by_env`, every AWS call goes to the mock by the endpoint
+/// variables, else only as the config routes it.
+pub(crate) fn botocore_routed(s: &Sandbox, profile: &str, cli_cache: bool, by_env: bool) -> Value {
     let mut c = Command::new(python());
     c.arg("-c").arg(PEER).arg(profile);
     if cli_cache {
         c.arg("cli-cache");
     }
+    c.env_clear().env("HOME", s.home());
+    if by_env {
+        for var in [
+            "AWS_ENDPOINT_URL_SSO",
+            "AWS_ENDPOINT_URL_SSO_OIDC",
+            "AWS_ENDPOINT_URL_STS",
+        ] {
+            c.env(var, s.mock.url());
+        }
+    }
     let out = c
-        .env_clear()
-        .env("HOME", s.home())
-        .env("AWS_ENDPOINT_URL_SSO", s.mock.url())
-        .env("AWS_ENDPOINT_URL_SSO_OIDC", s.mock.url())
-        .env("AWS_ENDPOINT_URL_STS", s.mock.url())
         .env(
             "AWS_SHARED_CREDENTIALS_FILE",
             s.dir.path().join("no-credentials"),
