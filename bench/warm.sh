@@ -60,6 +60,13 @@ export HOME=$home AWS_ENDPOINT_URL_SSO=http://127.0.0.1:9 AWS_ENDPOINT_URL_SSO_O
 "$bin" ops >/dev/null
 "$bin" eks-token --cluster prod dev >/dev/null
 
+# Instructions, which unlike time do not move with the machine's load (when valgrind is
+# installed): the whole run, the dynamic loader's work included.
+if command -v valgrind >/dev/null; then
+  count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null | sed -n 's/.*refs: *//p' | tr -d ,; }
+  echo "instructions (callgrind): warm ssoenv dev $(count "$bin" dev), true $(count "$(command -v true)")"
+fi
+
 json=$(mktemp)
 # Ten rounds of 30 runs each, alternating which command goes first, pooled: on a machine whose
 # load changes (builds beside the benchmark), both commands see the same conditions.
