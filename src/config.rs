@@ -11,12 +11,13 @@
 //! labels (botocore's own region check when it creates a client) before anything goes over
 //! the network.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::files;
 use crate::index;
-use crate::ini::{self, SectionKind, Value};
+use crate::ini::{self, Ini, SectionKind, Value};
 
 /// The keys that make a profile one ssoenv gives credentials for ([`Config::is_sso`]): SSO
 /// settings, or a role to assume.
@@ -32,16 +33,17 @@ const SSO_KEYS: [&str; 5] = [
 pub const DEFAULT_SCOPE: &str = "sso:account:access";
 
 /// A profile, sso-session or services section as botocore sees it.
+/// It borrows from the text read, as [`ini`] does.
 #[derive(Debug, Clone)]
-pub struct Section {
-    pub name: String,
+pub struct Section<'a> {
+    pub name: Cow<'a, str>,
     /// The header as written (`profile 'my dev'`), for messages.
-    pub header: String,
+    pub header: Cow<'a, str>,
     /// Its keys, with the `[DEFAULT]` keys it does not set itself.
-    pub keys: Vec<(ini::Key, Value)>,
+    pub keys: Vec<(ini::Key<'a>, Value<'a>)>,
 }
 
-impl Section {
+impl Section<'_> {
     /// A key's value as written (nested values are not text), empty or not.
     pub fn text(&self, key: &str) -> Option<&str> {
         self.value(key).and_then(Value::text)
@@ -52,7 +54,7 @@ impl Section {
         self.text(key).filter(|v| !v.is_empty())
     }
 
-    pub fn value(&self, key: &str) -> Option<&Value> {
+    pub fn value(&self, key: &str) -> Option<&Value<'_>> {
         self.keys.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
@@ -63,15 +65,15 @@ impl Section {
 
 /// Sections of one kind in botocore's order (first appearance), by name.
 #[derive(Debug, Clone, Default)]
-struct Named {
-    list: Vec<Section>,
+struct Named<'a> {
+    list: Vec<Section<'a>>,
     /// On the lexer's hash: `status` builds ten thousand of these.
-    at: ini::FastMap<String, usize>,
+    at: ini::FastMap<Cow<'a, str>, usize>,
 }
 
-impl Named {
+impl<'a> Named<'a> {
     /// A later section of the same name replaces the earlier one, keeping its place.
-    fn put(&mut self, s: Section) {
+    fn put(&mut self, s: Section<'a>) {
         match self.at.get(&s.name) {
             Some(&i) => self.list[i] = s,
             None => {
@@ -81,17 +83,19 @@ impl Named {
         }
     }
 
-    fn get(&self, name: &str) -> Option<&Section> {
+    fn get(&self, name: &str) -> Option<&Section<'a>> {
         self.at.get(name).map(|&i| &self.list[i])
     }
 }
 
+/// The profiles, sso-sessions and services sections of a config file, borrowing from its
+/// text ([`ConfigFile`]) or owning it ([`load_for`]).
 #[derive(Debug, Clone)]
-pub struct Config {
+pub struct Config<'a> {
     pub path: PathBuf,
-    profiles: Named,
-    sessions: Named,
-    services: Named,
+    profiles: Named<'a>,
+    sessions: Named<'a>,
+    services: Named<'a>,
 }
 
 /// What you sign in to: an `[sso-session]`, or the start URL of a legacy profile; with the
@@ -120,7 +124,7 @@ pub struct Login {
 
 /// A boolean setting as botocore reads it: the environment variable's value, else the
 /// profile's key.
-fn flag(env: Option<&str>, key: &str, profile: Option<&Section>) -> Option<bool> {
+fn flag(env: Option<&str>, key: &str, profile: Option<&Section<'_>>) -> Option<bool> {
     let value = env.or_else(|| profile.and_then(|p| p.get(key)))?;
     Some(value.eq_ignore_ascii_case("true"))
 }
@@ -136,16 +140,24 @@ fn endpoint_env() -> &'static [Option<String>; 2] {
 }
 
 /// The endpoint variants for a login reached through `profile` (or none).
-fn variants(profile: Option<&Section>, start_url: &str) -> (bool, bool) {
+fn variants(profile: Option<&Section<'_>>, start_url: &str) -> (bool, bool) {
     let [fips_env, dual_env] = endpoint_env();
     let fips = flag(fips_env.as_deref(), "use_fips_endpoint", profile).unwrap_or(false);
-    let host = start_url
-        .split("://")
-        .nth(1)
-        .and_then(|r| r.split(['/', '?', '#']).next())
-        .unwrap_or("");
     let dual = flag(dual_env.as_deref(), "use_dualstack_endpoint", profile).unwrap_or_else(|| {
-        let (host, domain) = (host.as_bytes(), b".app.aws");
+        // The host: between the first `://` and the next, up to `/`, `?` or `#`. (All
+        // ASCII: the bytes decide, without a substring searcher built per profile.)
+        let scheme_end = |s: &[u8]| s.windows(3).position(|w| w == b"://");
+        let url = start_url.as_bytes();
+        let Some(at) = scheme_end(url) else {
+            return false;
+        };
+        let rest = &url[at + 3..];
+        let rest = &rest[..scheme_end(rest).unwrap_or(rest.len())];
+        let host = &rest[..rest
+            .iter()
+            .position(|b| matches!(b, b'/' | b'?' | b'#'))
+            .unwrap_or(rest.len())];
+        let domain = b".app.aws";
         host.len() >= domain.len() && host[host.len() - domain.len()..].eq_ignore_ascii_case(domain)
     });
     (fips, dual)
@@ -355,15 +367,33 @@ fn expand_user(path: &str) -> String {
     }
 }
 
-/// Reads and parses the config file.
-pub fn load() -> Result<Config> {
+/// The config file read whole: its text, which the [`Config`] parsed from it borrows (ten
+/// thousand profiles' names and values are not copied).
+pub struct ConfigFile {
+    pub path: PathBuf,
+    meta: std::fs::Metadata,
+    text: String,
+}
+
+/// Reads the whole config file (parsed by [`ConfigFile::config`]).
+pub fn read() -> Result<ConfigFile> {
     let path = config_path()?;
     let (file, meta) = open(&path)?;
     let bytes = files::read_opened(&path, file, &meta, files::CONFIG_CAP)?;
-    let text = utf8(&bytes, &path)?;
-    let (ini, spans) = ini::parse_spans(text, |_| true, &SSO_KEYS).map_err(|e| syntax(&path, e))?;
-    index::refresh(&path, &meta, text, &spans);
-    from_ini(Ok(ini), path)
+    let text = String::from_utf8(bytes)
+        .map_err(|e| not_utf8(e.as_bytes(), e.utf8_error().valid_up_to(), &path))?;
+    Ok(ConfigFile { path, meta, text })
+}
+
+impl ConfigFile {
+    /// Parses the file into botocore's profiles, sso-sessions and services, and records its
+    /// [`index`] when due.
+    pub fn config(&self) -> Result<Config<'_>> {
+        let (ini, spans) =
+            ini::parse_spans(&self.text, |_| true, &SSO_KEYS).map_err(|e| syntax(&self.path, e))?;
+        index::refresh(&self.path, &self.meta, &self.text, &spans);
+        from_ini(Ok(ini), self.path.clone())
+    }
 }
 
 /// The config file, opened, with its metadata.
@@ -386,7 +416,7 @@ fn syntax(path: &Path, e: ini::SyntaxError) -> Error {
 /// profile is looked up in the whole file, for its "did you mean"; a role chain (`role_arn`)
 /// is followed in the whole file. With a current [`index`] of a big file, only those
 /// sections are read.
-pub fn load_for(profile: &str) -> Result<Config> {
+pub fn load_for(profile: &str) -> Result<Config<'static>> {
     let path = config_path()?;
     let (file, meta) = open(&path)?;
     if let Some(ix) = index::Index::read(&path, &meta) {
@@ -421,10 +451,10 @@ pub fn load_for(profile: &str) -> Result<Config> {
     let (ini, spans) =
         ini::parse_spans(text, |h| keeps(h, profile), &SSO_KEYS).map_err(|e| syntax(&path, e))?;
     index::refresh(&path, &meta, text, &spans);
-    let cfg = from_ini(Ok(ini), path.clone())?;
+    let cfg = from_ini(Ok(ini.into_owned()), path.clone())?;
     // A role chain needs its source profiles: the whole file.
     if cfg.profile(profile).is_none_or(|p| p.has("role_arn")) {
-        return parse(text, path);
+        return from_ini(ini::parse(text).map(Ini::into_owned), path);
     }
     Ok(cfg)
 }
@@ -439,7 +469,8 @@ pub fn profile_lines() -> Result<String> {
     if let Some(lines) = index::Index::read(&path, &meta).and_then(|ix| ix.names()) {
         return Ok(lines);
     }
-    let cfg = load()?;
+    let file = read()?;
+    let cfg = file.config()?;
     let mut lines = String::new();
     for s in cfg.profiles() {
         lines.push_str(&s.name);
@@ -476,7 +507,7 @@ fn keeps(header: &str, profile: &str) -> bool {
 
 /// [`parse`] for one profile, as [`load_for`] reads a file without an index.
 #[cfg(test)]
-pub fn parse_for(text: &str, path: PathBuf, profile: &str) -> Result<Config> {
+pub fn parse_for<'a>(text: &'a str, path: PathBuf, profile: &str) -> Result<Config<'a>> {
     let cfg = from_ini(ini::parse_only(text, |h| keeps(h, profile)), path.clone())?;
     if cfg.profile(profile).is_none_or(|p| p.has("role_arn")) {
         return parse(text, path);
@@ -487,37 +518,50 @@ pub fn parse_for(text: &str, path: PathBuf, profile: &str) -> Result<Config> {
 /// The file's text, or an error naming the line of the first byte that is not UTF-8
 /// (botocore refuses such a file whole).
 pub fn utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str> {
-    std::str::from_utf8(bytes).map_err(|e| {
-        let before = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
-        let breaks = ini::split_lines(before)
-            .filter(|l| !l.end.is_empty())
-            .count();
-        Error::ConfigSyntax {
-            path: path.to_path_buf(),
-            line: breaks + 1,
-            message: "this line is not UTF-8 text; save the file as UTF-8".into(),
-        }
-    })
+    std::str::from_utf8(bytes).map_err(|e| not_utf8(bytes, e.valid_up_to(), path))
+}
+
+/// The error for bytes that are UTF-8 only up to `valid`.
+fn not_utf8(bytes: &[u8], valid: usize, path: &Path) -> Error {
+    let before = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+    let breaks = ini::split_lines(before)
+        .filter(|l| !l.end.is_empty())
+        .count();
+    Error::ConfigSyntax {
+        path: path.to_path_buf(),
+        line: breaks + 1,
+        message: "this line is not UTF-8 text; save the file as UTF-8".into(),
+    }
 }
 
 /// Parses config text into botocore's profiles, sso-sessions and services.
-pub fn parse(text: &str, path: PathBuf) -> Result<Config> {
+pub fn parse(text: &str, path: PathBuf) -> Result<Config<'_>> {
     from_ini(ini::parse(text), path)
 }
 
 fn from_ini(
-    parsed: std::result::Result<ini::Ini, ini::SyntaxError>,
+    parsed: std::result::Result<Ini<'_>, ini::SyntaxError>,
     path: PathBuf,
-) -> Result<Config> {
+) -> Result<Config<'_>> {
     let parsed = parsed.map_err(|e| syntax(&path, e))?;
+    // Nearly every section of a big file is a profile: its map is sized once.
+    let mut profiles = Named::default();
+    profiles.at.reserve(parsed.sections.len());
     let mut cfg = Config {
         path,
-        profiles: Named::default(),
+        profiles,
         sessions: Named::default(),
         services: Named::default(),
     };
     for s in parsed.into_effective() {
-        let Some((kind, name)) = ini::identify(&s.name) else {
+        // The name borrows from the text as the header does.
+        let id = match &s.name {
+            Cow::Borrowed(header) => ini::identify(header),
+            Cow::Owned(header) => {
+                ini::identify(header).map(|(kind, name)| (kind, Cow::Owned(name.into_owned())))
+            }
+        };
+        let Some((kind, name)) = id else {
             continue;
         };
         let section = Section {
@@ -578,27 +622,27 @@ pub fn parse_scopes(value: &str) -> Vec<String> {
         .collect()
 }
 
-impl Config {
-    pub fn profile(&self, name: &str) -> Option<&Section> {
+impl<'a> Config<'a> {
+    pub fn profile(&self, name: &str) -> Option<&Section<'a>> {
         self.profiles.get(name)
     }
 
-    pub fn services(&self, name: &str) -> Option<&Section> {
+    pub fn services(&self, name: &str) -> Option<&Section<'a>> {
         self.services.get(name)
     }
 
     /// Profiles in botocore's order (where each name first appears).
-    pub fn profiles(&self) -> impl Iterator<Item = &Section> {
+    pub fn profiles(&self) -> impl Iterator<Item = &Section<'a>> {
         self.profiles.list.iter()
     }
 
-    pub fn sso_sessions(&self) -> impl Iterator<Item = &Section> {
+    pub fn sso_sessions(&self) -> impl Iterator<Item = &Section<'a>> {
         self.sessions.list.iter()
     }
 
     /// Whether a profile carries SSO settings or a role to assume (`role_arn`): the profiles
     /// ssoenv may give credentials for (for `list --sso`, `status`, `doctor`).
-    pub fn is_sso(section: &Section) -> bool {
+    pub fn is_sso(section: &Section<'_>) -> bool {
         SSO_KEYS.iter().any(|k| section.has(k))
     }
 
@@ -635,7 +679,7 @@ impl Config {
 
     /// A profile with `role_arn`: its sources followed down to an SSO profile, as botocore's
     /// AssumeRoleProvider follows them.
-    fn resolve_chain(&self, name: &str, top: &Section) -> Result<Profile> {
+    fn resolve_chain(&self, name: &str, top: &Section<'_>) -> Result<Profile> {
         let mut hops = Vec::new();
         let mut visited = vec![name.to_string()];
         let mut current = (name.to_string(), top);
@@ -746,7 +790,7 @@ impl Config {
         let region = top.get("region").map(str::to_string);
         if let Some(r) = &region {
             check_region(r).map_err(|why| Error::BadValue {
-                section: top.header.clone(),
+                section: top.header.to_string(),
                 key: "region",
                 value: r.clone(),
                 why,
@@ -762,7 +806,7 @@ impl Config {
             Some(v) if v == "regional" => false,
             Some(v) => {
                 return Err(Error::BadValue {
-                    section: top.header.clone(),
+                    section: top.header.to_string(),
                     key: "sts_regional_endpoints",
                     value: v,
                     why: "must be legacy or regional",
@@ -796,7 +840,7 @@ impl Config {
     /// A profile's endpoint override for a service: its `[services]` section's
     /// `endpoint_url` for that service, else its own `endpoint_url`; none when the profile
     /// sets `ignore_configured_endpoint_urls`.
-    fn configured_endpoint(&self, p: &Section, service: &str) -> Option<String> {
+    fn configured_endpoint(&self, p: &Section<'_>, service: &str) -> Option<String> {
         if p.get("ignore_configured_endpoint_urls")
             .is_some_and(|v| v.eq_ignore_ascii_case("true"))
         {
@@ -815,7 +859,7 @@ impl Config {
 
     /// An SSO profile (`sso_account_id`, `sso_role_name`, its session's or its own
     /// `sso_start_url` and `sso_region`).
-    fn resolve_sso(&self, name: &str, p: &Section) -> Result<Profile> {
+    fn resolve_sso(&self, name: &str, p: &Section<'_>) -> Result<Profile> {
         let path = &self.path;
         if !p.has("sso_account_id") && !p.has("sso_role_name") {
             return Err(Error::NotSso {
@@ -838,7 +882,7 @@ impl Config {
                     return Err(Error::Conflict {
                         profile: name.to_string(),
                         key: key.to_string(),
-                        session: s.name.clone(),
+                        session: s.name.to_string(),
                         path: path.clone(),
                     });
                 }
@@ -853,34 +897,40 @@ impl Config {
                 .and_then(Value::text)
                 .filter(|v| !v.is_empty())
         };
-        let missing: Vec<&str> = [
+        // Each looked up once: `status` resolves every profile of a big file.
+        const REQUIRED: [&str; 4] = [
             "sso_start_url",
             "sso_region",
             "sso_account_id",
             "sso_role_name",
-        ]
-        .into_iter()
-        .filter(|k| get(k).is_none())
-        .collect();
-        if !missing.is_empty() {
+        ];
+        let found = REQUIRED.map(get);
+        let [
+            Some(start_url),
+            Some(sso_region),
+            Some(account_id),
+            Some(role_name),
+        ] = found
+        else {
+            let missing: Vec<&str> = REQUIRED
+                .iter()
+                .zip(found)
+                .filter(|(_, v)| v.is_none())
+                .map(|(k, _)| *k)
+                .collect();
             return Err(Error::MissingKey {
-                section: p.header.clone(),
+                section: p.header.to_string(),
                 key: missing.join(", "),
                 path: path.clone(),
             });
-        }
-        let value = |key: &str| get(key).unwrap_or_default().to_string();
-        let sso_region = value("sso_region");
-        let region = p.get("region").map(str::to_string);
-        for (key, v) in [
-            ("sso_region", Some(&sso_region)),
-            ("region", region.as_ref()),
-        ] {
+        };
+        let region = p.get("region");
+        for (key, v) in [("sso_region", Some(sso_region)), ("region", region)] {
             if let Some(v) = v {
                 check_region(v).map_err(|why| Error::BadValue {
-                    section: p.header.clone(),
+                    section: p.header.to_string(),
                     key,
-                    value: v.clone(),
+                    value: v.to_string(),
                     why,
                 })?;
             }
@@ -892,16 +942,15 @@ impl Config {
         } else {
             format!("ssoenv login {}", ini::shell_quote(name))
         };
-        let start_url = value("sso_start_url");
-        let (fips, dual_stack) = variants(Some(p), &start_url);
+        let (fips, dual_stack) = variants(Some(p), start_url);
         Ok(Profile {
             name: name.to_string(),
             login: Login {
                 fips,
                 dual_stack,
-                session: session.map(|s| s.name.clone()),
-                start_url,
-                region: sso_region,
+                session: session.map(|s| s.name.to_string()),
+                start_url: start_url.to_string(),
+                region: sso_region.to_string(),
                 scopes: session
                     .and_then(|s| s.get("sso_registration_scopes"))
                     .map(parse_scopes)
@@ -911,29 +960,29 @@ impl Config {
                 ca_bundle: p.get("ca_bundle").map(str::to_string),
                 hint,
             },
-            account_id: value("sso_account_id"),
-            role_name: value("sso_role_name"),
-            region,
+            account_id: account_id.to_string(),
+            role_name: role_name.to_string(),
+            region: region.map(str::to_string),
             chain: None,
         })
     }
 
     /// An sso-session's start URL and region, which its token is fetched with.
-    fn session_required<'s>(&self, s: &'s Section) -> Result<(&'s str, &'s str)> {
+    fn session_required<'s>(&self, s: &'s Section<'_>) -> Result<(&'s str, &'s str)> {
         let missing: Vec<&str> = ["sso_start_url", "sso_region"]
             .into_iter()
             .filter(|k| s.get(k).is_none())
             .collect();
         if !missing.is_empty() {
             return Err(Error::MissingKey {
-                section: s.header.clone(),
+                section: s.header.to_string(),
                 key: missing.join(", "),
                 path: self.path.clone(),
             });
         }
         let region = s.get("sso_region").unwrap_or_default();
         check_region(region).map_err(|why| Error::BadValue {
-            section: s.header.clone(),
+            section: s.header.to_string(),
             key: "sso_region",
             value: region.to_string(),
             why,
@@ -964,7 +1013,7 @@ impl Config {
         if let Some(name) = name {
             return self.session_login(name);
         }
-        let names: Vec<&str> = self.sso_sessions().map(|s| s.name.as_str()).collect();
+        let names: Vec<&str> = self.sso_sessions().map(|s| &*s.name).collect();
         if let [only] = names.as_slice() {
             return self.session_login(only);
         }
@@ -990,7 +1039,7 @@ impl Config {
 
     /// Profile names close to `name`, for "did you mean".
     fn close_names(&self, name: &str) -> Vec<String> {
-        crate::messages::close_to(name, self.profiles().map(|s| s.name.as_str()))
+        crate::messages::close_to(name, self.profiles().map(|s| &*s.name))
     }
 }
 
@@ -1051,7 +1100,7 @@ sso =
 cli_legacy_plugin_path = /x
 ";
 
-    fn cfg(text: &str) -> Config {
+    fn cfg(text: &str) -> Config<'_> {
         parse(text, PathBuf::from("/cfg")).unwrap()
     }
 
@@ -1241,7 +1290,7 @@ cli_legacy_plugin_path = /x
         );
         let p = c.resolve("my dev").unwrap();
         assert_eq!(p.login.region, "eu-west-1");
-        let names: Vec<&str> = c.profiles().map(|s| s.name.as_str()).collect();
+        let names: Vec<&str> = c.profiles().map(|s| &*s.name).collect();
         assert_eq!(names, ["my dev", "default"]);
         assert_eq!(c.profile("default").unwrap().get("region"), Some("b"));
         // Only sso_account_id or sso_role_name make an SSO profile.
@@ -1255,7 +1304,7 @@ cli_legacy_plugin_path = /x
         let quirky = "[DEFAULT]\nregion = eu-west-1\n[profile 'my dev']\nsso_session = corp\nsso_account_id = 1\nsso_role_name = r\n[default]\nsso_start_url = https://x\nsso_region = us-east-1\nsso_account_id = 2\nsso_role_name = r\n[profile default]\nregion = b\n[profiles typo]\nsso_session = corp\nsso_account_id = 3\nsso_role_name = r\n[profile my dev]\nsso_account_id = 9\n[sso-session corp]\nsso_start_url = https://corp\nsso_region = eu-central-1\n";
         for text in [REAL, quirky] {
             let whole = cfg(text);
-            let names: Vec<String> = whole.profiles().map(|p| p.name.clone()).collect();
+            let names: Vec<String> = whole.profiles().map(|p| p.name.to_string()).collect();
             for name in names.iter().map(String::as_str).chain(["nope", "dev "]) {
                 let alone = parse_for(text, PathBuf::from("/cfg"), name).unwrap();
                 assert_eq!(

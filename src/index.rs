@@ -321,7 +321,7 @@ impl Index {
         file: &File,
         meta: &Metadata,
         profiles: &[&str],
-    ) -> Option<Ini> {
+    ) -> Option<Ini<'static>> {
         use std::os::unix::fs::FileExt;
         let mut places: Vec<(u64, u64, u64)> = Vec::new();
         for line in self.head[self.common.0..self.common.1].split_terminator('\n') {
@@ -358,7 +358,9 @@ impl Index {
             if ini::fingerprint(&buf) != hash {
                 return None;
             }
-            let piece = ini::parse(std::str::from_utf8(&buf).ok()?).ok()?;
+            let piece = ini::parse(std::str::from_utf8(&buf).ok()?)
+                .ok()?
+                .into_owned();
             ini.defaults.extend(piece.defaults);
             ini.sections.extend(piece.sections);
         }
@@ -374,7 +376,7 @@ impl Index {
         _file: &File,
         _meta: &Metadata,
         _profiles: &[&str],
-    ) -> Option<Ini> {
+    ) -> Option<Ini<'static>> {
         None
     }
 }
@@ -415,7 +417,7 @@ fn build(id: &str, text: &str, spans: &[Span]) -> String {
             (None, s.header.to_string())
         } else {
             match ini::identify(s.header) {
-                Some((kind, name)) => (Some(kind), name),
+                Some((kind, name)) => (Some(kind), name.into_owned()),
                 None => continue,
             }
         };

@@ -41,9 +41,7 @@ where
         for (i, cell) in cells.enumerate() {
             out.push_str(cell);
             if i + 1 < n {
-                for _ in 0..widths[i] - width(cell) + 2 {
-                    out.push(' ');
-                }
+                out.extend(std::iter::repeat_n(' ', widths[i] - width(cell) + 2));
             }
         }
         let kept = out[start..].trim_end().len();

@@ -245,8 +245,8 @@ fn one_line(s: &str) -> String {
 fn values(arg: &Arg) -> Vec<(String, String)> {
     if let Some(names) = names_for(arg) {
         // No config, or one that does not parse: nothing to offer.
-        return config::load()
-            .map(|c| from_config(&c, names))
+        return config::read()
+            .and_then(|f| f.config().map(|c| from_config(&c, names)))
             .unwrap_or_default();
     }
     arg.get_possible_values()
@@ -256,7 +256,7 @@ fn values(arg: &Arg) -> Vec<(String, String)> {
         .collect()
 }
 
-fn from_config(cfg: &Config, names: Names) -> Vec<(String, String)> {
+fn from_config(cfg: &Config<'_>, names: Names) -> Vec<(String, String)> {
     match names {
         Names::Profiles => cfg
             .profiles()
@@ -265,14 +265,14 @@ fn from_config(cfg: &Config, names: Names) -> Vec<(String, String)> {
                     (Some(role), Some(account)) => format!("{role} in {account}"),
                     _ => "profile".to_string(),
                 };
-                (p.name.clone(), one_line(&help))
+                (p.name.to_string(), one_line(&help))
             })
             .collect(),
         Names::Sessions => cfg
             .sso_sessions()
             .map(|s| {
                 let help = s.get("sso_start_url").unwrap_or("sso-session");
-                (s.name.clone(), one_line(help))
+                (s.name.to_string(), one_line(help))
             })
             .collect(),
         // Account ids are what the profiles name; the portal (and so each account's name)

@@ -134,7 +134,8 @@ impl Serialize for Rows {
 }
 
 pub fn run(args: &StatusArgs) -> Result<String> {
-    let cfg = config::load()?;
+    let file = config::read()?;
+    let cfg = file.config()?;
     let now = clock::now();
     let mut logins: Vec<Login> = Vec::new();
     let add = |logins: &mut Vec<Login>, l: &Login| {
@@ -162,7 +163,7 @@ pub fn run(args: &StatusArgs) -> Result<String> {
             let names: Vec<&str> = cfg
                 .profiles()
                 .filter(|s| Config::is_sso(s))
-                .map(|s| s.name.as_str())
+                .map(|s| &*s.name)
                 .collect();
             let (rows, found) = rows_on_two_threads(&cfg, &names, now);
             for l in &found {
@@ -180,6 +181,7 @@ pub fn run(args: &StatusArgs) -> Result<String> {
     };
     // The rows own what they show: the config's memory serves the output now.
     drop(cfg);
+    drop(file);
     let out = if args.json {
         let mut json = serde_json::to_string_pretty(&report).unwrap_or_default();
         json.push('\n');
@@ -197,7 +199,11 @@ pub fn run(args: &StatusArgs) -> Result<String> {
 /// logins in order of first appearance. A big config's rows are made on two threads, each resolving half of the
 /// profiles (a laptop has two cores at least); the second thread's warnings are held back
 /// and written after the first's, so that they come out as from one thread.
-fn rows_on_two_threads(cfg: &Config, names: &[&str], now: OffsetDateTime) -> (Rows, Vec<Login>) {
+fn rows_on_two_threads(
+    cfg: &Config<'_>,
+    names: &[&str],
+    now: OffsetDateTime,
+) -> (Rows, Vec<Login>) {
     /// Below this, a second thread costs more than it saves.
     const SPLIT_AT: usize = 512;
     let cached = CachedRoles::read();
