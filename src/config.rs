@@ -55,7 +55,12 @@ impl Section<'_> {
     }
 
     pub fn value(&self, key: &str) -> Option<&Value<'_>> {
-        self.keys.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        // The lengths first: most keys differ in length from the one sought, and the test
+        // stays in line where a comparison of strings is a call.
+        self.keys
+            .iter()
+            .find(|(k, _)| k.len() == key.len() && k.as_bytes() == key.as_bytes())
+            .map(|(_, v)| v)
     }
 
     pub fn has(&self, key: &str) -> bool {
