@@ -254,6 +254,93 @@ pub struct Profile {
     pub chain: Option<Chain>,
 }
 
+/// A profile resolved by [`Config::resolved`]: an SSO profile as it stands in the config, or
+/// a role chain, built (boxed: chains are few).
+pub enum Resolved<'c> {
+    Sso(SsoRole<'c>),
+    Chain(Box<Profile>),
+}
+
+impl Resolved<'_> {
+    /// What tells its login from another: the sso-session's name, if any, and the token key.
+    pub fn login_id(&self) -> (Option<&str>, &str) {
+        match self {
+            Resolved::Sso(r) => (r.session(), r.token_key()),
+            Resolved::Chain(p) => (p.login.session.as_deref(), p.login.token_key()),
+        }
+    }
+
+    /// Its login, built.
+    pub fn login(&self) -> Login {
+        match self {
+            Resolved::Sso(r) => r.to_profile().login,
+            Resolved::Chain(p) => p.login.clone(),
+        }
+    }
+}
+
+/// An SSO profile whose settings [`Config::resolve`] found sound, borrowed from the config:
+/// the [`Profile`] it makes ([`SsoRole::to_profile`]) adds what needs no further check
+/// (endpoints, variants, scopes, the hint).
+#[derive(Clone, Copy)]
+pub struct SsoRole<'c> {
+    config: &'c Config<'c>,
+    section: &'c Section<'c>,
+    session: Option<&'c Section<'c>>,
+    pub name: &'c str,
+    pub start_url: &'c str,
+    pub sso_region: &'c str,
+    pub account_id: &'c str,
+    pub role_name: &'c str,
+    /// The profile's own `region`.
+    pub region: Option<&'c str>,
+}
+
+impl<'c> SsoRole<'c> {
+    /// The sso-session's name, for a profile that names one.
+    pub fn session(&self) -> Option<&'c str> {
+        self.session.map(|s| &*s.name)
+    }
+
+    /// What names the token cache file, as [`Login::token_key`].
+    pub fn token_key(&self) -> &'c str {
+        self.session().unwrap_or(self.start_url)
+    }
+
+    pub fn to_profile(self) -> Profile {
+        let (cfg, p, name) = (self.config, self.section, self.name);
+        let hint = if name == "default" {
+            "ssoenv login".to_string()
+        } else {
+            format!("ssoenv login {}", ini::shell_quote(name))
+        };
+        let (fips, dual_stack) = variants(Some(p), self.start_url);
+        Profile {
+            name: name.to_string(),
+            login: Login {
+                fips,
+                dual_stack,
+                session: self.session().map(str::to_string),
+                start_url: self.start_url.to_string(),
+                region: self.sso_region.to_string(),
+                scopes: self
+                    .session
+                    .and_then(|s| s.get("sso_registration_scopes"))
+                    .map(parse_scopes)
+                    .unwrap_or_default(),
+                portal_endpoint: cfg.configured_endpoint(p, "sso"),
+                oidc_endpoint: cfg.configured_endpoint(p, "sso_oidc"),
+                ca_bundle: p.get("ca_bundle").map(str::to_string),
+                hint,
+            },
+            account_id: self.account_id.to_string(),
+            role_name: self.role_name.to_string(),
+            region: self.region.map(str::to_string),
+            chain: None,
+        }
+    }
+}
+
 /// Roles assumed one from another, starting from an SSO role's credentials, and the STS
 /// that is asked: as botocore, every step goes to STS as the named profile's settings
 /// resolve it (its region, `sts_regional_endpoints`, endpoint overrides, FIPS, dual-stack).
@@ -655,6 +742,15 @@ impl<'a> Config<'a> {
     /// and key at fault. As in botocore's credential chain, `role_arn` (without
     /// `web_identity_token_file`) comes before the SSO keys.
     pub fn resolve(&self, name: &str) -> Result<Profile> {
+        Ok(match self.resolved(name)? {
+            Resolved::Sso(role) => role.to_profile(),
+            Resolved::Chain(profile) => *profile,
+        })
+    }
+
+    /// [`Config::resolve`], with an SSO profile's settings left in the config, borrowed:
+    /// `status` shows ten thousand profiles without copying their values.
+    pub fn resolved(&self, name: &str) -> Result<Resolved<'_>> {
         let Some(p) = self.profile(name) else {
             return Err(Error::ProfileNotFound {
                 profile: name.to_string(),
@@ -669,9 +765,11 @@ impl<'a> Config<'a> {
             ));
         }
         if p.has("role_arn") {
-            return self.resolve_chain(name, p);
+            return self
+                .resolve_chain(name, p)
+                .map(|chain| Resolved::Chain(Box::new(chain)));
         }
-        self.resolve_sso(name, p)
+        self.sso_role(name, p).map(Resolved::Sso)
     }
 
     fn chain_error(&self, profile: &str, message: impl Into<String>) -> Error {
@@ -780,7 +878,7 @@ impl<'a> Config<'a> {
                     "web_identity_token_file (web identity federation) is not supported by ssoenv",
                 ));
             }
-            break self.resolve_sso(source, sp).map_err(|e| match e {
+            break self.sso_role(source, sp).map(|r| r.to_profile()).map_err(|e| match e {
                 Error::NotSso { profile, .. } => self.chain_error(
                     &profile,
                     format!(
@@ -864,7 +962,7 @@ impl<'a> Config<'a> {
 
     /// An SSO profile (`sso_account_id`, `sso_role_name`, its session's or its own
     /// `sso_start_url` and `sso_region`).
-    fn resolve_sso(&self, name: &str, p: &Section<'_>) -> Result<Profile> {
+    fn sso_role<'s>(&'s self, name: &str, p: &'s Section<'a>) -> Result<SsoRole<'s>> {
         let path = &self.path;
         if !p.has("sso_account_id") && !p.has("sso_role_name") {
             return Err(Error::NotSso {
@@ -940,35 +1038,16 @@ impl<'a> Config<'a> {
                 })?;
             }
         }
-        let portal_endpoint = self.configured_endpoint(p, "sso");
-        let oidc_endpoint = self.configured_endpoint(p, "sso_oidc");
-        let hint = if name == "default" {
-            "ssoenv login".to_string()
-        } else {
-            format!("ssoenv login {}", ini::shell_quote(name))
-        };
-        let (fips, dual_stack) = variants(Some(p), start_url);
-        Ok(Profile {
-            name: name.to_string(),
-            login: Login {
-                fips,
-                dual_stack,
-                session: session.map(|s| s.name.to_string()),
-                start_url: start_url.to_string(),
-                region: sso_region.to_string(),
-                scopes: session
-                    .and_then(|s| s.get("sso_registration_scopes"))
-                    .map(parse_scopes)
-                    .unwrap_or_default(),
-                portal_endpoint,
-                oidc_endpoint,
-                ca_bundle: p.get("ca_bundle").map(str::to_string),
-                hint,
-            },
-            account_id: account_id.to_string(),
-            role_name: role_name.to_string(),
-            region: region.map(str::to_string),
-            chain: None,
+        Ok(SsoRole {
+            config: self,
+            section: p,
+            session,
+            name: &p.name,
+            start_url,
+            sso_region,
+            account_id,
+            role_name,
+            region,
         })
     }
 

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use crate::cache;
 use crate::cli::StatusArgs;
 use crate::clock;
-use crate::config::{self, Config, Login, Profile};
+use crate::config::{self, Config, Login, Resolved};
 use crate::error::Result;
 use crate::messages::visible_cow;
 use crate::table;
@@ -67,35 +67,36 @@ struct TokenState {
 }
 
 /// One profile and its cached credentials, or why it does not resolve. (Most rows resolve:
-/// boxing them to even out the variants would cost an allocation each.)
+/// boxing them to even out the variants would cost an allocation each.) An SSO profile's
+/// row borrows its values from the config; a role chain's owns them.
 #[derive(Serialize)]
 #[serde(untagged)]
 #[allow(clippy::large_enum_variant)]
-enum ProfileRow {
+enum ProfileRow<'c> {
     Resolved {
-        name: String,
-        login: String,
+        name: &'c str,
+        login: Cow<'c, str>,
         #[serde(rename = "ssoSession")]
-        sso_session: Option<String>,
+        sso_session: Option<Cow<'c, str>>,
         #[serde(rename = "startUrl")]
-        start_url: String,
+        start_url: Cow<'c, str>,
         #[serde(rename = "ssoRegion")]
-        sso_region: String,
+        sso_region: Cow<'c, str>,
         #[serde(rename = "accountId")]
-        account_id: String,
+        account_id: Cow<'c, str>,
         #[serde(rename = "roleName")]
-        role_name: String,
+        role_name: Cow<'c, str>,
         /// The last role of a role chain (`role_arn`), assumed from the SSO role above.
         #[serde(rename = "roleArn", skip_serializing_if = "Option::is_none")]
         role_arn: Option<String>,
         /// Where that role is asked for.
         #[serde(rename = "stsEndpoint", skip_serializing_if = "Option::is_none")]
         sts_endpoint: Option<String>,
-        region: Option<String>,
+        region: Option<Cow<'c, str>>,
         credentials: CredentialState,
     },
     Broken {
-        name: String,
+        name: &'c str,
         error: String,
     },
 }
@@ -111,23 +112,23 @@ struct CredentialState {
 }
 
 #[derive(Serialize)]
-struct Report {
+struct Report<'c> {
     logins: Vec<LoginRow>,
-    profiles: Rows,
+    profiles: Rows<'c>,
 }
 
 /// The profile rows as made on two threads: the first half's, then the second's, kept apart
 /// so that they are never copied into one list (a copy of ten thousand rows is megabytes).
 #[derive(Default)]
-struct Rows(Vec<ProfileRow>, Vec<ProfileRow>);
+struct Rows<'c>(Vec<ProfileRow<'c>>, Vec<ProfileRow<'c>>);
 
-impl Rows {
-    fn iter(&self) -> impl Iterator<Item = &ProfileRow> {
+impl<'c> Rows<'c> {
+    fn iter(&self) -> impl Iterator<Item = &ProfileRow<'c>> {
         self.0.iter().chain(&self.1)
     }
 }
 
-impl Serialize for Rows {
+impl Serialize for Rows<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.collect_seq(self.iter())
     }
@@ -155,9 +156,12 @@ pub fn run(args: &StatusArgs) -> Result<String> {
     }
     let profiles = match &args.profile {
         Some(name) => {
-            let p = cfg.resolve(name)?;
-            add(&mut logins, &p.login);
-            Rows(vec![profile_row(p, now, &CachedRoles::read())], Vec::new())
+            let r = cfg.resolved(name)?;
+            add(&mut logins, &r.login());
+            Rows(
+                vec![profile_row(name, r, now, &CachedRoles::read())],
+                Vec::new(),
+            )
         }
         None => {
             let names: Vec<&str> = cfg
@@ -179,9 +183,6 @@ pub fn run(args: &StatusArgs) -> Result<String> {
             .collect::<Result<_>>()?,
         profiles,
     };
-    // The rows own what they show: the config's memory serves the output now.
-    drop(cfg);
-    drop(file);
     let out = if args.json {
         let mut json = serde_json::to_string_pretty(&report).unwrap_or_default();
         json.push('\n');
@@ -189,9 +190,10 @@ pub fn run(args: &StatusArgs) -> Result<String> {
     } else {
         draw(&report, now)
     };
-    // The process ends with this command: freeing ten thousand rows one by one would cost a
-    // good part of building them.
+    // The process ends with this command: freeing ten thousand rows and sections one by one
+    // would cost a good part of building them.
     std::mem::forget(report);
+    std::mem::forget(cfg);
     Ok(out)
 }
 
@@ -199,32 +201,32 @@ pub fn run(args: &StatusArgs) -> Result<String> {
 /// logins in order of first appearance. A big config's rows are made on two threads, each resolving half of the
 /// profiles (a laptop has two cores at least); the second thread's warnings are held back
 /// and written after the first's, so that they come out as from one thread.
-fn rows_on_two_threads(
-    cfg: &Config<'_>,
-    names: &[&str],
+fn rows_on_two_threads<'c>(
+    cfg: &'c Config<'_>,
+    names: &[&'c str],
     now: OffsetDateTime,
-) -> (Rows, Vec<Login>) {
+) -> (Rows<'c>, Vec<Login>) {
     /// Below this, a second thread costs more than it saves.
     const SPLIT_AT: usize = 512;
     let cached = CachedRoles::read();
-    // Each profile becomes its row as it is resolved: ten thousand resolved profiles are
-    // not held at once, and their values move into the rows.
-    let rows_of = |names: &[&str], rows: &mut Vec<ProfileRow>| {
+    // Each profile becomes its row as it is resolved; an SSO profile's row borrows its
+    // values from the config, and only a login not seen before is built.
+    let rows_of = |names: &[&'c str], rows: &mut Vec<ProfileRow<'c>>| {
         let mut logins: Vec<Login> = Vec::new();
         for &name in names {
-            rows.push(match cfg.resolve(name) {
-                Ok(p) => {
-                    let l = &p.login;
+            rows.push(match cfg.resolved(name) {
+                Ok(r) => {
+                    let (session, key) = r.login_id();
                     if !logins
                         .iter()
-                        .any(|x| x.session == l.session && x.token_key() == l.token_key())
+                        .any(|x| x.session.as_deref() == session && x.token_key() == key)
                     {
-                        logins.push(l.clone());
+                        logins.push(r.login());
                     }
-                    profile_row(p, now, &cached)
+                    profile_row(name, r, now, &cached)
                 }
                 Err(e) => ProfileRow::Broken {
-                    name: name.to_string(),
+                    name,
                     error: e.to_string(),
                 },
             });
@@ -345,9 +347,20 @@ fn login_row(l: &Login, now: OffsetDateTime) -> Result<LoginRow> {
     })
 }
 
-fn profile_row(p: Profile, now: OffsetDateTime, roles: &CachedRoles) -> ProfileRow {
-    let listed = roles.may_hold(&crate::credentials::role_cache_key(&p));
-    let credentials = match listed.then(|| crate::credentials::cached(&p)).flatten() {
+fn profile_row<'c>(
+    name: &'c str,
+    r: Resolved<'c>,
+    now: OffsetDateTime,
+    roles: &CachedRoles,
+) -> ProfileRow<'c> {
+    let key = match &r {
+        Resolved::Sso(s) => {
+            cache::role_cache_key(s.account_id, s.role_name, s.session(), s.start_url)
+        }
+        Resolved::Chain(p) => crate::credentials::role_cache_key(p),
+    };
+    let cached = || cache::read_role(&cache::role_path(&key).ok()?);
+    let credentials = match roles.may_hold(&key).then(cached).flatten() {
         Some(c) => CredentialState {
             cached: true,
             expiration: Some(clock::format_time(c.expiration)),
@@ -359,23 +372,40 @@ fn profile_row(p: Profile, now: OffsetDateTime, roles: &CachedRoles) -> ProfileR
             expires_in: None,
         },
     };
-    let login = p.login.token_key().to_string();
-    let (role_arn, sts_endpoint) = match &p.chain {
-        Some(c) => (c.hops.last().map(|h| h.role_arn.clone()), Some(c.sts().0)),
-        None => (None, None),
-    };
-    ProfileRow::Resolved {
-        name: p.name,
-        login,
-        sso_session: p.login.session,
-        start_url: p.login.start_url,
-        sso_region: p.login.region,
-        account_id: p.account_id,
-        role_name: p.role_name,
-        role_arn,
-        sts_endpoint,
-        region: p.region,
-        credentials,
+    match r {
+        Resolved::Sso(s) => ProfileRow::Resolved {
+            name,
+            login: s.token_key().into(),
+            sso_session: s.session().map(Cow::Borrowed),
+            start_url: s.start_url.into(),
+            sso_region: s.sso_region.into(),
+            account_id: s.account_id.into(),
+            role_name: s.role_name.into(),
+            role_arn: None,
+            sts_endpoint: None,
+            region: s.region.map(Cow::Borrowed),
+            credentials,
+        },
+        Resolved::Chain(p) => {
+            let login = p.login.token_key().to_string().into();
+            let (role_arn, sts_endpoint) = match &p.chain {
+                Some(c) => (c.hops.last().map(|h| h.role_arn.clone()), Some(c.sts().0)),
+                None => (None, None),
+            };
+            ProfileRow::Resolved {
+                name,
+                login,
+                sso_session: p.login.session.map(Cow::Owned),
+                start_url: p.login.start_url.into(),
+                sso_region: p.login.region.into(),
+                account_id: p.account_id.into(),
+                role_name: p.role_name.into(),
+                role_arn,
+                sts_endpoint,
+                region: p.region.map(Cow::Owned),
+                credentials,
+            }
+        }
     }
 }
 
@@ -450,10 +480,10 @@ fn draw(r: &Report, now: OffsetDateTime) -> String {
                 ..
             } => [
                 visible_cow(name),
-                account_id.as_str().into(),
+                account_id.as_ref().into(),
                 match role_arn {
                     Some(arn) => format!("{} (from {role_name})", visible_cow(arn)).into(),
-                    None => role_name.as_str().into(),
+                    None => role_name.as_ref().into(),
                 },
                 region.as_deref().unwrap_or("-").into(),
                 if c.cached {
