@@ -123,7 +123,7 @@ struct Report<'c> {
 struct Rows<'c>(Vec<ProfileRow<'c>>, Vec<ProfileRow<'c>>);
 
 impl<'c> Rows<'c> {
-    fn iter(&self) -> impl Iterator<Item = &ProfileRow<'c>> {
+    fn iter(&self) -> impl Iterator<Item = &ProfileRow<'c>> + Clone {
         self.0.iter().chain(&self.1)
     }
 }
@@ -456,13 +456,12 @@ fn draw(r: &Report, now: OffsetDateTime) -> String {
         .collect();
     let mut out = table::with_header(&["LOGIN", "TOKEN", "REFRESH"], &logins);
     out.push('\n');
-    // Borrowed cells: of ten thousand rows, only those with cached credentials or an error
-    // make text of their own. (A broken row's empty cells print as nothing: the blanks at
-    // the end of a line are dropped.)
-    let profiles: Vec<[Cow<str>; 5]> = r
-        .profiles
-        .iter()
-        .map(|p| match p {
+    // Borrowed cells, made as the table needs them (not held for ten thousand rows at
+    // once): only rows with cached credentials or an error make text of their own. (A
+    // broken row's empty cells print as nothing: the blanks at the end of a line are
+    // dropped.)
+    let profiles = r.profiles.iter().map(|p| -> [Cow<str>; 5] {
+        match p {
             ProfileRow::Broken { name, error } => [
                 visible_cow(name),
                 format!("error: {error}").into(),
@@ -492,11 +491,11 @@ fn draw(r: &Report, now: OffsetDateTime) -> String {
                     "none cached".into()
                 },
             ],
-        })
-        .collect();
+        }
+    });
     out.push_str(&table::with_header(
         &["PROFILE", "ACCOUNT", "ROLE", "REGION", "CREDENTIALS"],
-        &profiles,
+        profiles,
     ));
     out
 }
