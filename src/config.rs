@@ -481,9 +481,12 @@ impl ConfigFile {
     /// Parses the file into botocore's profiles, sso-sessions and services, and records its
     /// [`index`] when due.
     pub fn config(&self) -> Result<Config<'_>> {
-        let (ini, spans) =
-            ini::parse_spans(&self.text, |_| true, &SSO_KEYS).map_err(|e| syntax(&self.path, e))?;
-        index::refresh(&self.path, &self.meta, &self.text, &spans);
+        let due = index::due(&self.path, &self.meta);
+        let (ini, spans) = ini::parse_spans(&self.text, |_| true, due.then_some(&SSO_KEYS[..]))
+            .map_err(|e| syntax(&self.path, e))?;
+        if due {
+            index::record(&self.path, &self.meta, &self.text, &spans);
+        }
         from_ini(Ok(ini), self.path.clone())
     }
 }
@@ -540,9 +543,12 @@ pub fn load_for(profile: &str) -> Result<Config<'static>> {
     }
     let bytes = files::read_opened(&path, file, &meta, files::CONFIG_CAP)?;
     let text = utf8(&bytes, &path)?;
-    let (ini, spans) =
-        ini::parse_spans(text, |h| keeps(h, profile), &SSO_KEYS).map_err(|e| syntax(&path, e))?;
-    index::refresh(&path, &meta, text, &spans);
+    let due = index::due(&path, &meta);
+    let (ini, spans) = ini::parse_spans(text, |h| keeps(h, profile), due.then_some(&SSO_KEYS[..]))
+        .map_err(|e| syntax(&path, e))?;
+    if due {
+        index::record(&path, &meta, text, &spans);
+    }
     let cfg = from_ini(Ok(ini.into_owned()), path.clone())?;
     // A role chain needs its source profiles: the whole file.
     if cfg.profile(profile).is_none_or(|p| p.has("role_arn")) {
@@ -639,6 +645,7 @@ fn from_ini(
     // Nearly every section of a big file is a profile: its map is sized once.
     let mut profiles = Named::default();
     profiles.at.reserve(parsed.sections.len());
+    profiles.list.reserve(parsed.sections.len());
     let mut cfg = Config {
         path,
         profiles,

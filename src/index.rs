@@ -381,18 +381,25 @@ impl Index {
     }
 }
 
-/// Records the index of a config file just read whole and found valid (`text`, with its
-/// sections' `spans`, marked by the keys [`ini::parse_spans`] was given), unless the file is
-/// small, changed too recently, or already indexed as it is, soundly. A failed write is no
-/// error: the next run reads the file whole again.
+/// Whether a config file about to be read whole is to be indexed ([`record`]): unless it is
+/// small, changed too recently, or already indexed as it is, soundly.
 #[cfg(unix)]
-pub fn refresh(path: &Path, meta: &Metadata, text: &str, spans: &[Span]) {
-    if meta.len() < MIN_SIZE
+pub fn due(path: &Path, meta: &Metadata) -> bool {
+    !(meta.len() < MIN_SIZE
         || unsettled(meta)
-        || Index::read(path, meta).is_some_and(|ix| ix.sound())
-    {
-        return;
-    }
+        || Index::read(path, meta).is_some_and(|ix| ix.sound()))
+}
+
+#[cfg(not(unix))]
+pub fn due(_path: &Path, _meta: &Metadata) -> bool {
+    false
+}
+
+/// Records the index of a config file [`due`] for one, just read whole and found valid
+/// (`text`, with its sections' `spans`, marked by the keys [`ini::parse_spans`] was given). A
+/// failed write is no error: the next run reads the file whole again.
+#[cfg(unix)]
+pub fn record(path: &Path, meta: &Metadata, text: &str, spans: &[Span]) {
     let Some(target) = index_path() else { return };
     let out = build(&identity(path, meta), text, spans);
     if let Err(e) = files::write_atomic(&target, out.as_bytes(), files::Existing::Private) {
@@ -401,7 +408,7 @@ pub fn refresh(path: &Path, meta: &Metadata, text: &str, spans: &[Span]) {
 }
 
 #[cfg(not(unix))]
-pub fn refresh(_path: &Path, _meta: &Metadata, _text: &str, _spans: &[Span]) {}
+pub fn record(_path: &Path, _meta: &Metadata, _text: &str, _spans: &[Span]) {}
 
 /// The index's bytes (see [`Index`] for the layout).
 fn build(id: &str, text: &str, spans: &[Span]) -> String {

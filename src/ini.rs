@@ -590,15 +590,16 @@ pub fn parse(text: &str) -> Result<Ini<'_>, SyntaxError> {
 /// accepts (by the name in their header): a command about one profile need not build ten
 /// thousand.
 pub fn parse_only(text: &str, keep: impl Fn(&str) -> bool) -> Result<Ini<'_>, SyntaxError> {
-    parse_spans(text, keep, &[]).map(|(ini, _)| ini)
+    parse_spans(text, keep, None).map(|(ini, _)| ini)
 }
 
-/// [`parse_only`], and where each section lies in the text, each marked when it sets one of
-/// the keys in `marked` (lowercase), kept or not.
+/// [`parse_only`], and, when `marked` is given, where each section lies in the text, each
+/// marked when it sets one of the keys in `marked` (lowercase), kept or not. (Without it, no
+/// span is recorded: a whole read that writes no index need not note ten thousand.)
 pub fn parse_spans<'a>(
     text: &'a str,
     keep: impl Fn(&str) -> bool,
-    marked: &[&str],
+    marked: Option<&[&str]>,
 ) -> Result<(Ini<'a>, Vec<Span<'a>>), SyntaxError> {
     let mut ini = Ini::default();
     let mut spans: Vec<Span> = Vec::new();
@@ -661,6 +662,7 @@ pub fn parse_spans<'a>(
                 if let Some(last) = spans.last_mut() {
                     last.end = start;
                 }
+                let spanned = marked.is_some();
                 // The lexer refuses a second section of a name (but [DEFAULT]), so each kept
                 // header opens a new one.
                 target = if name == DEFAULT_SECTION {
@@ -674,21 +676,23 @@ pub fn parse_spans<'a>(
                 } else {
                     Target::Checked
                 };
-                spans.push(Span {
-                    header: name,
-                    line: number,
-                    start,
-                    end: text.len(),
-                    section: match target {
-                        Target::Section(i) => Some(i),
-                        _ => None,
-                    },
-                    marked: false,
-                });
+                if spanned {
+                    spans.push(Span {
+                        header: name,
+                        line: number,
+                        start,
+                        end: text.len(),
+                        section: match target {
+                            Target::Section(i) => Some(i),
+                            _ => None,
+                        },
+                        marked: false,
+                    });
+                }
             }
             Kind::Key(k, v) => {
                 flush(&mut ini, &mut open, pending.take())?;
-                if let Some(span) = spans.last_mut()
+                if let (Some(marked), Some(span)) = (marked, spans.last_mut())
                     && !span.marked
                     && marked.contains(&&*k)
                 {
