@@ -464,8 +464,9 @@ pub fn lex(text: &str) -> Result<Vec<Lexed<'_>>, SyntaxError> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value<'a> {
     Text(Cow<'a, str>),
-    /// `key =` followed by indented `sub = value` lines.
-    Nested(Vec<(String, String)>),
+    /// `key =` followed by indented `sub = value` lines. (A boxed slice, not a list: so a
+    /// value takes no more room than its text, for each of the keys of a big file.)
+    Nested(Box<[(String, String)]>),
 }
 
 impl Value<'_> {
@@ -770,7 +771,7 @@ fn finish<'a>(first: &'a str, more: &[(usize, &str)]) -> Result<Value<'a>, Synta
             }
         }
     }
-    Ok(Value::Nested(nested))
+    Ok(Value::Nested(nested.into()))
 }
 
 /// What a section is to botocore.
@@ -1034,10 +1035,7 @@ mod tests {
         let ini = parse("[p]\ns3 =\n  max = 10\n  Addr = x=y\n  max = 11\n").unwrap();
         assert_eq!(
             ini.sections[0].entries[0].1,
-            Value::Nested(vec![
-                ("max".into(), "11".into()),
-                ("Addr".into(), "x=y".into())
-            ])
+            Value::Nested([("max".into(), "11".into()), ("Addr".into(), "x=y".into())].into())
         );
     }
 

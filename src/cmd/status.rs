@@ -68,37 +68,101 @@ struct TokenState {
 
 /// One profile and its cached credentials, or why it does not resolve. (Most rows resolve:
 /// boxing them to even out the variants would cost an allocation each.) An SSO profile's
-/// row borrows its values from the config; a role chain's owns them.
-#[derive(Serialize)]
-#[serde(untagged)]
+/// row borrows its settings from the config; a role chain's holds its built profile.
 #[allow(clippy::large_enum_variant)]
 enum ProfileRow<'c> {
     Resolved {
         name: &'c str,
-        login: Cow<'c, str>,
-        #[serde(rename = "ssoSession")]
-        sso_session: Option<Cow<'c, str>>,
-        #[serde(rename = "startUrl")]
-        start_url: Cow<'c, str>,
-        #[serde(rename = "ssoRegion")]
-        sso_region: Cow<'c, str>,
-        #[serde(rename = "accountId")]
-        account_id: Cow<'c, str>,
-        #[serde(rename = "roleName")]
-        role_name: Cow<'c, str>,
-        /// The last role of a role chain (`role_arn`), assumed from the SSO role above.
-        #[serde(rename = "roleArn", skip_serializing_if = "Option::is_none")]
-        role_arn: Option<String>,
-        /// Where that role is asked for.
-        #[serde(rename = "stsEndpoint", skip_serializing_if = "Option::is_none")]
-        sts_endpoint: Option<String>,
-        region: Option<Cow<'c, str>>,
+        profile: Resolved<'c>,
         credentials: CredentialState,
     },
     Broken {
         name: &'c str,
         error: String,
     },
+}
+
+/// What a resolved row shows, borrowed from it: its JSON, field by field.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Shown<'r> {
+    name: &'r str,
+    login: &'r str,
+    sso_session: Option<&'r str>,
+    start_url: &'r str,
+    sso_region: &'r str,
+    account_id: &'r str,
+    role_name: &'r str,
+    /// The last role of a role chain (`role_arn`), assumed from the SSO role above.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role_arn: Option<&'r str>,
+    /// Where that role is asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sts_endpoint: Option<String>,
+    region: Option<&'r str>,
+    credentials: &'r CredentialState,
+}
+
+/// A row that does not resolve, as JSON.
+#[derive(Serialize)]
+struct BrokenShown<'r> {
+    name: &'r str,
+    error: &'r str,
+}
+
+/// What a resolved row shows (its role chain's STS endpoint only when `sts`).
+fn shown<'r>(
+    name: &'r str,
+    profile: &'r Resolved<'_>,
+    credentials: &'r CredentialState,
+    sts: bool,
+) -> Shown<'r> {
+    match profile {
+        Resolved::Sso(s) => Shown {
+            name,
+            login: s.token_key(),
+            sso_session: s.session(),
+            start_url: s.start_url,
+            sso_region: s.sso_region,
+            account_id: s.account_id,
+            role_name: s.role_name,
+            role_arn: None,
+            sts_endpoint: None,
+            region: s.region,
+            credentials,
+        },
+        Resolved::Chain(p) => {
+            let chain = p.chain.as_ref();
+            Shown {
+                name,
+                login: p.login.token_key(),
+                sso_session: p.login.session.as_deref(),
+                start_url: &p.login.start_url,
+                sso_region: &p.login.region,
+                account_id: &p.account_id,
+                role_name: &p.role_name,
+                role_arn: chain
+                    .and_then(|c| c.hops.last())
+                    .map(|h| h.role_arn.as_str()),
+                sts_endpoint: chain.filter(|_| sts).map(|c| c.sts().0),
+                region: p.region.as_deref(),
+                credentials,
+            }
+        }
+    }
+}
+
+impl Serialize for ProfileRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            ProfileRow::Resolved {
+                name,
+                profile,
+                credentials,
+            } => shown(name, profile, credentials, true).serialize(s),
+            ProfileRow::Broken { name, error } => BrokenShown { name, error }.serialize(s),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -372,40 +436,10 @@ fn profile_row<'c>(
             expires_in: None,
         },
     };
-    match r {
-        Resolved::Sso(s) => ProfileRow::Resolved {
-            name,
-            login: s.token_key().into(),
-            sso_session: s.session().map(Cow::Borrowed),
-            start_url: s.start_url.into(),
-            sso_region: s.sso_region.into(),
-            account_id: s.account_id.into(),
-            role_name: s.role_name.into(),
-            role_arn: None,
-            sts_endpoint: None,
-            region: s.region.map(Cow::Borrowed),
-            credentials,
-        },
-        Resolved::Chain(p) => {
-            let login = p.login.token_key().to_string().into();
-            let (role_arn, sts_endpoint) = match &p.chain {
-                Some(c) => (c.hops.last().map(|h| h.role_arn.clone()), Some(c.sts().0)),
-                None => (None, None),
-            };
-            ProfileRow::Resolved {
-                name,
-                login,
-                sso_session: p.login.session.map(Cow::Owned),
-                start_url: p.login.start_url.into(),
-                sso_region: p.login.region.into(),
-                account_id: p.account_id.into(),
-                role_name: p.role_name.into(),
-                role_arn,
-                sts_endpoint,
-                region: p.region.map(Cow::Owned),
-                credentials,
-            }
-        }
+    ProfileRow::Resolved {
+        name,
+        profile: r,
+        credentials,
     }
 }
 
@@ -471,26 +505,25 @@ fn draw(r: &Report, now: OffsetDateTime) -> String {
             ],
             ProfileRow::Resolved {
                 name,
-                account_id,
-                role_name,
-                role_arn,
-                region,
+                profile,
                 credentials: c,
-                ..
-            } => [
-                visible_cow(name),
-                account_id.as_ref().into(),
-                match role_arn {
-                    Some(arn) => format!("{} (from {role_name})", visible_cow(arn)).into(),
-                    None => role_name.as_ref().into(),
-                },
-                region.as_deref().unwrap_or("-").into(),
-                if c.cached {
-                    expiry(("expire", "expired"), &c.expiration, c.expires_in, now).into()
-                } else {
-                    "none cached".into()
-                },
-            ],
+            } => {
+                let s = shown(name, profile, c, false);
+                [
+                    visible_cow(s.name),
+                    s.account_id.into(),
+                    match s.role_arn {
+                        Some(arn) => format!("{} (from {})", visible_cow(arn), s.role_name).into(),
+                        None => s.role_name.into(),
+                    },
+                    s.region.unwrap_or("-").into(),
+                    if c.cached {
+                        expiry(("expire", "expired"), &c.expiration, c.expires_in, now).into()
+                    } else {
+                        "none cached".into()
+                    },
+                ]
+            }
         }
     });
     out.push_str(&table::with_header(
