@@ -765,6 +765,13 @@ impl<'a> Config<'a> {
                 close: self.close_names(name),
             });
         };
+        self.resolved_profile(p)
+    }
+
+    /// [`Config::resolved`] for a profile's section as [`Config::profiles`] lists it, without
+    /// looking its name up again.
+    pub fn resolved_profile<'s>(&'s self, p: &'s Section<'a>) -> Result<Resolved<'s>> {
+        let name = &*p.name;
         if p.has("web_identity_token_file") {
             return Err(self.chain_error(
                 name,

@@ -12,6 +12,16 @@ fn width(cell: &str) -> usize {
     }
 }
 
+/// `n` spaces, a run at a time rather than a character at a time.
+fn pad(out: &mut String, mut n: usize) {
+    const SPACES: &str = "                                ";
+    while n > 0 {
+        let run = n.min(SPACES.len());
+        out.push_str(&SPACES[..run]);
+        n -= run;
+    }
+}
+
 /// A header row, then the rows.
 pub fn with_header<I, R, C>(header: &[&str], rows: I) -> String
 where
@@ -45,7 +55,7 @@ where
         for (i, cell) in cells.enumerate() {
             out.push_str(cell);
             if i + 1 < n {
-                out.extend(std::iter::repeat_n(' ', widths[i] - width(cell) + 2));
+                pad(&mut out, widths[i] - width(cell) + 2);
             }
         }
         let kept = out[start..].trim_end().len();

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use crate::cache;
 use crate::cli::StatusArgs;
 use crate::clock;
-use crate::config::{self, Config, Login, Resolved};
+use crate::config::{self, Config, Login, Resolved, Section};
 use crate::error::Result;
 use crate::messages::visible_cow;
 use crate::table;
@@ -228,12 +228,8 @@ pub fn run(args: &StatusArgs) -> Result<String> {
             )
         }
         None => {
-            let names: Vec<&str> = cfg
-                .profiles()
-                .filter(|s| Config::is_sso(s))
-                .map(|s| &*s.name)
-                .collect();
-            let (rows, found) = rows_on_two_threads(&cfg, &names, now);
+            let sections: Vec<&Section> = cfg.profiles().filter(|s| Config::is_sso(s)).collect();
+            let (rows, found) = rows_on_two_threads(&cfg, &sections, now);
             for l in &found {
                 add(&mut logins, l);
             }
@@ -265,9 +261,9 @@ pub fn run(args: &StatusArgs) -> Result<String> {
 /// logins in order of first appearance. A big config's rows are made on two threads, each resolving half of the
 /// profiles (a laptop has two cores at least); the second thread's warnings are held back
 /// and written after the first's, so that they come out as from one thread.
-fn rows_on_two_threads<'c>(
-    cfg: &'c Config<'_>,
-    names: &[&'c str],
+fn rows_on_two_threads<'c, 'a>(
+    cfg: &'c Config<'a>,
+    sections: &[&'c Section<'a>],
     now: OffsetDateTime,
 ) -> (Rows<'c>, Vec<Login>) {
     /// Below this, a second thread costs more than it saves.
@@ -275,10 +271,11 @@ fn rows_on_two_threads<'c>(
     let cached = CachedRoles::read();
     // Each profile becomes its row as it is resolved; an SSO profile's row borrows its
     // values from the config, and only a login not seen before is built.
-    let rows_of = |names: &[&'c str], rows: &mut Vec<ProfileRow<'c>>| {
+    let rows_of = |sections: &[&'c Section<'a>], rows: &mut Vec<ProfileRow<'c>>| {
         let mut logins: Vec<Login> = Vec::new();
-        for &name in names {
-            rows.push(match cfg.resolved(name) {
+        for &section in sections {
+            let name = &*section.name;
+            rows.push(match cfg.resolved_profile(section) {
                 Ok(r) => {
                     let (session, key) = r.login_id();
                     if !logins
@@ -297,10 +294,10 @@ fn rows_on_two_threads<'c>(
         }
         logins
     };
-    let (first, second) = if names.len() < SPLIT_AT {
-        (names, &[][..])
+    let (first, second) = if sections.len() < SPLIT_AT {
+        (sections, &[][..])
     } else {
-        names.split_at(names.len() / 2)
+        sections.split_at(sections.len() / 2)
     };
     // Each half's list is sized once: growing it would copy the rows and hold both copies.
     let mut rows = Vec::with_capacity(first.len());
