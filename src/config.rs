@@ -12,6 +12,7 @@
 //! the network.
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -79,10 +80,11 @@ struct Named<'a> {
 impl<'a> Named<'a> {
     /// A later section of the same name replaces the earlier one, keeping its place.
     fn put(&mut self, s: Section<'a>) {
-        match self.at.get(&s.name) {
-            Some(&i) => self.list[i] = s,
-            None => {
-                self.at.insert(s.name.clone(), self.list.len());
+        // One hash of the name, not one to look and one to insert.
+        match self.at.entry(s.name.clone()) {
+            Entry::Occupied(at) => self.list[*at.get()] = s,
+            Entry::Vacant(at) => {
+                at.insert(self.list.len());
                 self.list.push(s);
             }
         }

@@ -35,6 +35,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use crate::messages::visible;
 
@@ -365,8 +366,10 @@ impl<'a> Lexer<'a> {
         self.indent = indent;
         if let Some(name) = header_name(stripped) {
             let next = self.sections.len();
-            let index = match self.sections.get(name) {
-                Some(&(_, first)) if name != DEFAULT_SECTION => {
+            // One hash of the name, not one to look and one to insert.
+            let index = match self.sections.entry(name) {
+                Entry::Occupied(seen) if name != DEFAULT_SECTION => {
+                    let first = seen.get().1;
                     return fail(
                         number,
                         format!(
@@ -375,9 +378,9 @@ impl<'a> Lexer<'a> {
                         ),
                     );
                 }
-                Some(&(index, _)) => index,
-                None => {
-                    self.sections.insert(name, (next, number));
+                Entry::Occupied(seen) => seen.get().0,
+                Entry::Vacant(new) => {
+                    new.insert((next, number));
                     next
                 }
             };
