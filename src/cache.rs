@@ -171,6 +171,14 @@ pub fn role_cache_key(
 /// ASCII (` ` to `~`; DEL too) as `\uXXXX` in lowercase hex, by UTF-16 units.
 pub fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
+    // Nearly always nothing to escape: the bytes tell, without decoding characters.
+    if s.bytes()
+        .all(|b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\')
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut plain = 0;
     for (at, c) in s.char_indices() {
         let named = match c {

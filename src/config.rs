@@ -11,12 +11,14 @@
 //! labels (botocore's own region check when it creates a client) before anything goes over
 //! the network.
 
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::files;
 use crate::index;
-use crate::ini::{self, SectionKind, Value};
+use crate::ini::{self, Ini, SectionKind, Value};
 
 /// The keys that make a profile one ssoenv gives credentials for ([`Config::is_sso`]): SSO
 /// settings, or a role to assume.
@@ -32,16 +34,17 @@ const SSO_KEYS: [&str; 5] = [
 pub const DEFAULT_SCOPE: &str = "sso:account:access";
 
 /// A profile, sso-session or services section as botocore sees it.
+/// It borrows from the text read, as [`ini`] does.
 #[derive(Debug, Clone)]
-pub struct Section {
-    pub name: String,
+pub struct Section<'a> {
+    pub name: Cow<'a, str>,
     /// The header as written (`profile 'my dev'`), for messages.
-    pub header: String,
+    pub header: Cow<'a, str>,
     /// Its keys, with the `[DEFAULT]` keys it does not set itself.
-    pub keys: Vec<(ini::Key, Value)>,
+    pub keys: Vec<(ini::Key<'a>, Value<'a>)>,
 }
 
-impl Section {
+impl Section<'_> {
     /// A key's value as written (nested values are not text), empty or not.
     pub fn text(&self, key: &str) -> Option<&str> {
         self.value(key).and_then(Value::text)
@@ -52,8 +55,13 @@ impl Section {
         self.text(key).filter(|v| !v.is_empty())
     }
 
-    pub fn value(&self, key: &str) -> Option<&Value> {
-        self.keys.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    pub fn value(&self, key: &str) -> Option<&Value<'_>> {
+        // The lengths first: most keys differ in length from the one sought, and the test
+        // stays in line where a comparison of strings is a call.
+        self.keys
+            .iter()
+            .find(|(k, _)| k.len() == key.len() && k.as_bytes() == key.as_bytes())
+            .map(|(_, v)| v)
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -63,35 +71,38 @@ impl Section {
 
 /// Sections of one kind in botocore's order (first appearance), by name.
 #[derive(Debug, Clone, Default)]
-struct Named {
-    list: Vec<Section>,
+struct Named<'a> {
+    list: Vec<Section<'a>>,
     /// On the lexer's hash: `status` builds ten thousand of these.
-    at: ini::FastMap<String, usize>,
+    at: ini::FastMap<Cow<'a, str>, usize>,
 }
 
-impl Named {
+impl<'a> Named<'a> {
     /// A later section of the same name replaces the earlier one, keeping its place.
-    fn put(&mut self, s: Section) {
-        match self.at.get(&s.name) {
-            Some(&i) => self.list[i] = s,
-            None => {
-                self.at.insert(s.name.clone(), self.list.len());
+    fn put(&mut self, s: Section<'a>) {
+        // One hash of the name, not one to look and one to insert.
+        match self.at.entry(s.name.clone()) {
+            Entry::Occupied(at) => self.list[*at.get()] = s,
+            Entry::Vacant(at) => {
+                at.insert(self.list.len());
                 self.list.push(s);
             }
         }
     }
 
-    fn get(&self, name: &str) -> Option<&Section> {
+    fn get(&self, name: &str) -> Option<&Section<'a>> {
         self.at.get(name).map(|&i| &self.list[i])
     }
 }
 
+/// The profiles, sso-sessions and services sections of a config file, borrowing from its
+/// text ([`ConfigFile`]) or owning it ([`load_for`]).
 #[derive(Debug, Clone)]
-pub struct Config {
+pub struct Config<'a> {
     pub path: PathBuf,
-    profiles: Named,
-    sessions: Named,
-    services: Named,
+    profiles: Named<'a>,
+    sessions: Named<'a>,
+    services: Named<'a>,
 }
 
 /// What you sign in to: an `[sso-session]`, or the start URL of a legacy profile; with the
@@ -120,7 +131,7 @@ pub struct Login {
 
 /// A boolean setting as botocore reads it: the environment variable's value, else the
 /// profile's key.
-fn flag(env: Option<&str>, key: &str, profile: Option<&Section>) -> Option<bool> {
+fn flag(env: Option<&str>, key: &str, profile: Option<&Section<'_>>) -> Option<bool> {
     let value = env.or_else(|| profile.and_then(|p| p.get(key)))?;
     Some(value.eq_ignore_ascii_case("true"))
 }
@@ -136,16 +147,24 @@ fn endpoint_env() -> &'static [Option<String>; 2] {
 }
 
 /// The endpoint variants for a login reached through `profile` (or none).
-fn variants(profile: Option<&Section>, start_url: &str) -> (bool, bool) {
+fn variants(profile: Option<&Section<'_>>, start_url: &str) -> (bool, bool) {
     let [fips_env, dual_env] = endpoint_env();
     let fips = flag(fips_env.as_deref(), "use_fips_endpoint", profile).unwrap_or(false);
-    let host = start_url
-        .split("://")
-        .nth(1)
-        .and_then(|r| r.split(['/', '?', '#']).next())
-        .unwrap_or("");
     let dual = flag(dual_env.as_deref(), "use_dualstack_endpoint", profile).unwrap_or_else(|| {
-        let (host, domain) = (host.as_bytes(), b".app.aws");
+        // The host: between the first `://` and the next, up to `/`, `?` or `#`. (All
+        // ASCII: the bytes decide, without a substring searcher built per profile.)
+        let scheme_end = |s: &[u8]| s.windows(3).position(|w| w == b"://");
+        let url = start_url.as_bytes();
+        let Some(at) = scheme_end(url) else {
+            return false;
+        };
+        let rest = &url[at + 3..];
+        let rest = &rest[..scheme_end(rest).unwrap_or(rest.len())];
+        let host = &rest[..rest
+            .iter()
+            .position(|b| matches!(b, b'/' | b'?' | b'#'))
+            .unwrap_or(rest.len())];
+        let domain = b".app.aws";
         host.len() >= domain.len() && host[host.len() - domain.len()..].eq_ignore_ascii_case(domain)
     });
     (fips, dual)
@@ -235,6 +254,93 @@ pub struct Profile {
     pub region: Option<String>,
     /// The roles assumed from the SSO role, in order; `None` for an SSO profile.
     pub chain: Option<Chain>,
+}
+
+/// A profile resolved by [`Config::resolved`]: an SSO profile as it stands in the config, or
+/// a role chain, built (boxed: chains are few).
+pub enum Resolved<'c> {
+    Sso(SsoRole<'c>),
+    Chain(Box<Profile>),
+}
+
+impl Resolved<'_> {
+    /// What tells its login from another: the sso-session's name, if any, and the token key.
+    pub fn login_id(&self) -> (Option<&str>, &str) {
+        match self {
+            Resolved::Sso(r) => (r.session(), r.token_key()),
+            Resolved::Chain(p) => (p.login.session.as_deref(), p.login.token_key()),
+        }
+    }
+
+    /// Its login, built.
+    pub fn login(&self) -> Login {
+        match self {
+            Resolved::Sso(r) => r.to_profile().login,
+            Resolved::Chain(p) => p.login.clone(),
+        }
+    }
+}
+
+/// An SSO profile whose settings [`Config::resolve`] found sound, borrowed from the config:
+/// the [`Profile`] it makes ([`SsoRole::to_profile`]) adds what needs no further check
+/// (endpoints, variants, scopes, the hint).
+#[derive(Clone, Copy)]
+pub struct SsoRole<'c> {
+    config: &'c Config<'c>,
+    section: &'c Section<'c>,
+    session: Option<&'c Section<'c>>,
+    pub name: &'c str,
+    pub start_url: &'c str,
+    pub sso_region: &'c str,
+    pub account_id: &'c str,
+    pub role_name: &'c str,
+    /// The profile's own `region`.
+    pub region: Option<&'c str>,
+}
+
+impl<'c> SsoRole<'c> {
+    /// The sso-session's name, for a profile that names one.
+    pub fn session(&self) -> Option<&'c str> {
+        self.session.map(|s| &*s.name)
+    }
+
+    /// What names the token cache file, as [`Login::token_key`].
+    pub fn token_key(&self) -> &'c str {
+        self.session().unwrap_or(self.start_url)
+    }
+
+    pub fn to_profile(self) -> Profile {
+        let (cfg, p, name) = (self.config, self.section, self.name);
+        let hint = if name == "default" {
+            "ssoenv login".to_string()
+        } else {
+            format!("ssoenv login {}", ini::shell_quote(name))
+        };
+        let (fips, dual_stack) = variants(Some(p), self.start_url);
+        Profile {
+            name: name.to_string(),
+            login: Login {
+                fips,
+                dual_stack,
+                session: self.session().map(str::to_string),
+                start_url: self.start_url.to_string(),
+                region: self.sso_region.to_string(),
+                scopes: self
+                    .session
+                    .and_then(|s| s.get("sso_registration_scopes"))
+                    .map(parse_scopes)
+                    .unwrap_or_default(),
+                portal_endpoint: cfg.configured_endpoint(p, "sso"),
+                oidc_endpoint: cfg.configured_endpoint(p, "sso_oidc"),
+                ca_bundle: p.get("ca_bundle").map(str::to_string),
+                hint,
+            },
+            account_id: self.account_id.to_string(),
+            role_name: self.role_name.to_string(),
+            region: self.region.map(str::to_string),
+            chain: None,
+        }
+    }
 }
 
 /// Roles assumed one from another, starting from an SSO role's credentials, and the STS
@@ -355,16 +461,43 @@ fn expand_user(path: &str) -> String {
     }
 }
 
-/// Reads and parses the config file.
-pub fn load() -> Result<Config> {
+/// The config file read whole: its text, which the [`Config`] parsed from it borrows (ten
+/// thousand profiles' names and values are not copied).
+pub struct ConfigFile {
+    pub path: PathBuf,
+    meta: std::fs::Metadata,
+    text: String,
+}
+
+/// Reads the whole config file (parsed by [`ConfigFile::config`]).
+pub fn read() -> Result<ConfigFile> {
     let path = config_path()?;
     let (file, meta) = open(&path)?;
     let bytes = files::read_opened(&path, file, &meta, files::CONFIG_CAP)?;
-    let text = utf8(&bytes, &path)?;
-    let (ini, spans) = ini::parse_spans(text, |_| true, &SSO_KEYS).map_err(|e| syntax(&path, e))?;
-    let cfg = from_ini(Ok(ini), path)?;
-    index::refresh(&cfg.path, &meta, text, &spans, || Some(role_lines(&cfg)));
-    Ok(cfg)
+    let text = String::from_utf8(bytes)
+        .map_err(|e| not_utf8(e.as_bytes(), e.utf8_error().valid_up_to(), &path))?;
+    Ok(ConfigFile { path, meta, text })
+}
+
+impl ConfigFile {
+    /// Parses the file into botocore's profiles, sso-sessions and services, and records its
+    /// [`index`] when due.
+    pub fn config(&self) -> Result<Config<'_>> {
+        let due = index::due(&self.path, &self.meta);
+        let (ini, spans) = ini::parse_spans(&self.text, |_| true, due.then_some(&SSO_KEYS[..]))
+            .map_err(|e| syntax(&self.path, e))?;
+        let cfg = from_ini(Ok(ini), self.path.clone())?;
+        if due {
+            index::record(
+                &self.path,
+                &self.meta,
+                &self.text,
+                &spans,
+                &role_lines(&cfg),
+            );
+        }
+        Ok(cfg)
+    }
 }
 
 /// The config file, opened, with its metadata.
@@ -387,7 +520,7 @@ fn syntax(path: &Path, e: ini::SyntaxError) -> Error {
 /// profile is looked up in the whole file, for its "did you mean"; a role chain (`role_arn`)
 /// is followed in the whole file. With a current [`index`] of a big file, only those
 /// sections are read.
-pub fn load_for(profile: &str) -> Result<Config> {
+pub fn load_for(profile: &str) -> Result<Config<'static>> {
     let path = config_path()?;
     let (file, meta) = open(&path)?;
     if let Some(ix) = index::Index::read(&path, &meta) {
@@ -419,16 +552,17 @@ pub fn load_for(profile: &str) -> Result<Config> {
     }
     let bytes = files::read_opened(&path, file, &meta, files::CONFIG_CAP)?;
     let text = utf8(&bytes, &path)?;
-    let (ini, spans) =
-        ini::parse_spans(text, |h| keeps(h, profile), &SSO_KEYS).map_err(|e| syntax(&path, e))?;
-    // The roles of every profile need the whole file: made only when the index is written.
-    index::refresh(&path, &meta, text, &spans, || {
-        parse(text, path.clone()).ok().map(|c| role_lines(&c))
-    });
-    let cfg = from_ini(Ok(ini), path.clone())?;
+    let due = index::due(&path, &meta);
+    let (ini, spans) = ini::parse_spans(text, |h| keeps(h, profile), due.then_some(&SSO_KEYS[..]))
+        .map_err(|e| syntax(&path, e))?;
+    // The roles of every profile need the whole file: read only when the index is written.
+    if due && let Ok(whole) = parse(text, path.clone()) {
+        index::record(&path, &meta, text, &spans, &role_lines(&whole));
+    }
+    let cfg = from_ini(Ok(ini.into_owned()), path.clone())?;
     // A role chain needs its source profiles: the whole file.
     if cfg.profile(profile).is_none_or(|p| p.has("role_arn")) {
-        return parse(text, path);
+        return from_ini(ini::parse(text).map(Ini::into_owned), path);
     }
     Ok(cfg)
 }
@@ -443,7 +577,8 @@ pub fn profile_lines() -> Result<String> {
     if let Some(lines) = index::Index::read(&path, &meta).and_then(|ix| ix.names()) {
         return Ok(lines);
     }
-    let cfg = load()?;
+    let file = read()?;
+    let cfg = file.config()?;
     let mut lines = String::new();
     for s in cfg.profiles() {
         lines.push_str(&s.name);
@@ -460,24 +595,25 @@ pub fn profile_lines() -> Result<String> {
 }
 
 /// The sso-sessions (with `[DEFAULT]` and the services sections) and no profile, for TAB
-/// completion: from a current [`index`], only those sections are read; else the whole file.
-pub fn load_sessions() -> Result<Config> {
+/// completion, from a current [`index`]: only those sections are read. `None` without one:
+/// the caller reads the file whole.
+pub fn indexed_sessions() -> Result<Option<Config<'static>>> {
     let path = config_path()?;
     let (file, meta) = open(&path)?;
-    if let Some(ini) =
+    let Some(ini) =
         index::Index::read(&path, &meta).and_then(|ix| ix.sections_for(&path, &file, &meta, &[]))
-    {
-        crate::debug!("config: read the sso-sessions by the index");
-        return from_ini(Ok(ini), path);
-    }
-    load()
+    else {
+        return Ok(None);
+    };
+    crate::debug!("config: read the sso-sessions by the index");
+    from_ini(Ok(ini), path).map(Some)
 }
 
 /// Every profile's SSO role and account, for TAB completion: `NAME<TAB>ROLE<TAB>ACCOUNT` a
 /// line in botocore's order, ROLE and ACCOUNT empty where the profile has none (or a nested
 /// one). A name or value holding a control character is no completion (it could not be
 /// typed back, or shown as it is): such a profile is left out, such a value left empty.
-pub fn role_lines(cfg: &Config) -> String {
+pub fn role_lines(cfg: &Config<'_>) -> String {
     fn plain(v: Option<&str>) -> &str {
         v.filter(|v| !v.contains(char::is_control)).unwrap_or("")
     }
@@ -487,7 +623,7 @@ pub fn role_lines(cfg: &Config) -> String {
         .filter(|p| !p.name.contains(char::is_control))
     {
         for field in [
-            p.name.as_str(),
+            &*p.name,
             "\t",
             plain(p.get("sso_role_name")),
             "\t",
@@ -501,7 +637,7 @@ pub fn role_lines(cfg: &Config) -> String {
 }
 
 /// [`role_lines`] of the config file: from a current [`index`], read as it is stored (TAB
-/// completion of a 10,000-profile file reads no config text); else as [`load`] reads it.
+/// completion of a 10,000-profile file reads no config text); else from the whole file.
 pub fn profile_roles() -> Result<String> {
     let path = config_path()?;
     let (_file, meta) = open(&path)?;
@@ -509,7 +645,8 @@ pub fn profile_roles() -> Result<String> {
         crate::debug!("config: read every profile's role and account by the index");
         return Ok(lines);
     }
-    let cfg = load()?;
+    let file = read()?;
+    let cfg = file.config()?;
     let lines = role_lines(&cfg);
     // As in `profile_lines`: the process ends soon.
     std::mem::forget(cfg);
@@ -546,7 +683,7 @@ fn keeps(header: &str, profile: &str) -> bool {
 
 /// [`parse`] for one profile, as [`load_for`] reads a file without an index.
 #[cfg(test)]
-pub fn parse_for(text: &str, path: PathBuf, profile: &str) -> Result<Config> {
+pub fn parse_for<'a>(text: &'a str, path: PathBuf, profile: &str) -> Result<Config<'a>> {
     let cfg = from_ini(ini::parse_only(text, |h| keeps(h, profile)), path.clone())?;
     if cfg.profile(profile).is_none_or(|p| p.has("role_arn")) {
         return parse(text, path);
@@ -557,37 +694,51 @@ pub fn parse_for(text: &str, path: PathBuf, profile: &str) -> Result<Config> {
 /// The file's text, or an error naming the line of the first byte that is not UTF-8
 /// (botocore refuses such a file whole).
 pub fn utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str> {
-    std::str::from_utf8(bytes).map_err(|e| {
-        let before = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
-        let breaks = ini::split_lines(before)
-            .filter(|l| !l.end.is_empty())
-            .count();
-        Error::ConfigSyntax {
-            path: path.to_path_buf(),
-            line: breaks + 1,
-            message: "this line is not UTF-8 text; save the file as UTF-8".into(),
-        }
-    })
+    std::str::from_utf8(bytes).map_err(|e| not_utf8(bytes, e.valid_up_to(), path))
+}
+
+/// The error for bytes that are UTF-8 only up to `valid`.
+fn not_utf8(bytes: &[u8], valid: usize, path: &Path) -> Error {
+    let before = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+    let breaks = ini::split_lines(before)
+        .filter(|l| !l.end.is_empty())
+        .count();
+    Error::ConfigSyntax {
+        path: path.to_path_buf(),
+        line: breaks + 1,
+        message: "this line is not UTF-8 text; save the file as UTF-8".into(),
+    }
 }
 
 /// Parses config text into botocore's profiles, sso-sessions and services.
-pub fn parse(text: &str, path: PathBuf) -> Result<Config> {
+pub fn parse(text: &str, path: PathBuf) -> Result<Config<'_>> {
     from_ini(ini::parse(text), path)
 }
 
 fn from_ini(
-    parsed: std::result::Result<ini::Ini, ini::SyntaxError>,
+    parsed: std::result::Result<Ini<'_>, ini::SyntaxError>,
     path: PathBuf,
-) -> Result<Config> {
+) -> Result<Config<'_>> {
     let parsed = parsed.map_err(|e| syntax(&path, e))?;
+    // Nearly every section of a big file is a profile: its map is sized once.
+    let mut profiles = Named::default();
+    profiles.at.reserve(parsed.sections.len());
+    profiles.list.reserve(parsed.sections.len());
     let mut cfg = Config {
         path,
-        profiles: Named::default(),
+        profiles,
         sessions: Named::default(),
         services: Named::default(),
     };
     for s in parsed.into_effective() {
-        let Some((kind, name)) = ini::identify(&s.name) else {
+        // The name borrows from the text as the header does.
+        let id = match &s.name {
+            Cow::Borrowed(header) => ini::identify(header),
+            Cow::Owned(header) => {
+                ini::identify(header).map(|(kind, name)| (kind, Cow::Owned(name.into_owned())))
+            }
+        };
+        let Some((kind, name)) = id else {
             continue;
         };
         let section = Section {
@@ -648,27 +799,27 @@ pub fn parse_scopes(value: &str) -> Vec<String> {
         .collect()
 }
 
-impl Config {
-    pub fn profile(&self, name: &str) -> Option<&Section> {
+impl<'a> Config<'a> {
+    pub fn profile(&self, name: &str) -> Option<&Section<'a>> {
         self.profiles.get(name)
     }
 
-    pub fn services(&self, name: &str) -> Option<&Section> {
+    pub fn services(&self, name: &str) -> Option<&Section<'a>> {
         self.services.get(name)
     }
 
     /// Profiles in botocore's order (where each name first appears).
-    pub fn profiles(&self) -> impl Iterator<Item = &Section> {
+    pub fn profiles(&self) -> impl Iterator<Item = &Section<'a>> {
         self.profiles.list.iter()
     }
 
-    pub fn sso_sessions(&self) -> impl Iterator<Item = &Section> {
+    pub fn sso_sessions(&self) -> impl Iterator<Item = &Section<'a>> {
         self.sessions.list.iter()
     }
 
     /// Whether a profile carries SSO settings or a role to assume (`role_arn`): the profiles
     /// ssoenv may give credentials for (for `list --sso`, `status`, `doctor`).
-    pub fn is_sso(section: &Section) -> bool {
+    pub fn is_sso(section: &Section<'_>) -> bool {
         SSO_KEYS.iter().any(|k| section.has(k))
     }
 
@@ -676,6 +827,15 @@ impl Config {
     /// and key at fault. As in botocore's credential chain, `role_arn` (without
     /// `web_identity_token_file`) comes before the SSO keys.
     pub fn resolve(&self, name: &str) -> Result<Profile> {
+        Ok(match self.resolved(name)? {
+            Resolved::Sso(role) => role.to_profile(),
+            Resolved::Chain(profile) => *profile,
+        })
+    }
+
+    /// [`Config::resolve`], with an SSO profile's settings left in the config, borrowed:
+    /// `status` shows ten thousand profiles without copying their values.
+    pub fn resolved(&self, name: &str) -> Result<Resolved<'_>> {
         let Some(p) = self.profile(name) else {
             return Err(Error::ProfileNotFound {
                 profile: name.to_string(),
@@ -683,6 +843,13 @@ impl Config {
                 close: self.close_names(name),
             });
         };
+        self.resolved_profile(p)
+    }
+
+    /// [`Config::resolved`] for a profile's section as [`Config::profiles`] lists it, without
+    /// looking its name up again.
+    pub fn resolved_profile<'s>(&'s self, p: &'s Section<'a>) -> Result<Resolved<'s>> {
+        let name = &*p.name;
         if p.has("web_identity_token_file") {
             return Err(self.chain_error(
                 name,
@@ -690,9 +857,11 @@ impl Config {
             ));
         }
         if p.has("role_arn") {
-            return self.resolve_chain(name, p);
+            return self
+                .resolve_chain(name, p)
+                .map(|chain| Resolved::Chain(Box::new(chain)));
         }
-        self.resolve_sso(name, p)
+        self.sso_role(name, p).map(Resolved::Sso)
     }
 
     fn chain_error(&self, profile: &str, message: impl Into<String>) -> Error {
@@ -705,7 +874,7 @@ impl Config {
 
     /// A profile with `role_arn`: its sources followed down to an SSO profile, as botocore's
     /// AssumeRoleProvider follows them.
-    fn resolve_chain(&self, name: &str, top: &Section) -> Result<Profile> {
+    fn resolve_chain(&self, name: &str, top: &Section<'_>) -> Result<Profile> {
         let mut hops = Vec::new();
         let mut visited = vec![name.to_string()];
         let mut current = (name.to_string(), top);
@@ -801,7 +970,7 @@ impl Config {
                     "web_identity_token_file (web identity federation) is not supported by ssoenv",
                 ));
             }
-            break self.resolve_sso(source, sp).map_err(|e| match e {
+            break self.sso_role(source, sp).map(|r| r.to_profile()).map_err(|e| match e {
                 Error::NotSso { profile, .. } => self.chain_error(
                     &profile,
                     format!(
@@ -816,7 +985,7 @@ impl Config {
         let region = top.get("region").map(str::to_string);
         if let Some(r) = &region {
             check_region(r).map_err(|why| Error::BadValue {
-                section: top.header.clone(),
+                section: top.header.to_string(),
                 key: "region",
                 value: r.clone(),
                 why,
@@ -832,7 +1001,7 @@ impl Config {
             Some(v) if v == "regional" => false,
             Some(v) => {
                 return Err(Error::BadValue {
-                    section: top.header.clone(),
+                    section: top.header.to_string(),
                     key: "sts_regional_endpoints",
                     value: v,
                     why: "must be legacy or regional",
@@ -873,7 +1042,7 @@ impl Config {
     /// A profile's endpoint override for a service: its `[services]` section's
     /// `endpoint_url` for that service, else its own `endpoint_url`; none when the profile
     /// sets `ignore_configured_endpoint_urls`.
-    fn configured_endpoint(&self, p: &Section, service: &str) -> Option<String> {
+    fn configured_endpoint(&self, p: &Section<'_>, service: &str) -> Option<String> {
         if p.get("ignore_configured_endpoint_urls")
             .is_some_and(|v| v.eq_ignore_ascii_case("true"))
         {
@@ -892,7 +1061,7 @@ impl Config {
 
     /// An SSO profile (`sso_account_id`, `sso_role_name`, its session's or its own
     /// `sso_start_url` and `sso_region`).
-    fn resolve_sso(&self, name: &str, p: &Section) -> Result<Profile> {
+    fn sso_role<'s>(&'s self, name: &str, p: &'s Section<'a>) -> Result<SsoRole<'s>> {
         let path = &self.path;
         if !p.has("sso_account_id") && !p.has("sso_role_name") {
             return Err(Error::NotSso {
@@ -915,7 +1084,7 @@ impl Config {
                     return Err(Error::Conflict {
                         profile: name.to_string(),
                         key: key.to_string(),
-                        session: s.name.clone(),
+                        session: s.name.to_string(),
                         path: path.clone(),
                     });
                 }
@@ -930,87 +1099,73 @@ impl Config {
                 .and_then(Value::text)
                 .filter(|v| !v.is_empty())
         };
-        let missing: Vec<&str> = [
+        // Each looked up once: `status` resolves every profile of a big file.
+        const REQUIRED: [&str; 4] = [
             "sso_start_url",
             "sso_region",
             "sso_account_id",
             "sso_role_name",
-        ]
-        .into_iter()
-        .filter(|k| get(k).is_none())
-        .collect();
-        if !missing.is_empty() {
+        ];
+        let found = REQUIRED.map(get);
+        let [
+            Some(start_url),
+            Some(sso_region),
+            Some(account_id),
+            Some(role_name),
+        ] = found
+        else {
+            let missing: Vec<&str> = REQUIRED
+                .iter()
+                .zip(found)
+                .filter(|(_, v)| v.is_none())
+                .map(|(k, _)| *k)
+                .collect();
             return Err(Error::MissingKey {
-                section: p.header.clone(),
+                section: p.header.to_string(),
                 key: missing.join(", "),
                 path: path.clone(),
             });
-        }
-        let value = |key: &str| get(key).unwrap_or_default().to_string();
-        let sso_region = value("sso_region");
-        let region = p.get("region").map(str::to_string);
-        for (key, v) in [
-            ("sso_region", Some(&sso_region)),
-            ("region", region.as_ref()),
-        ] {
+        };
+        let region = p.get("region");
+        for (key, v) in [("sso_region", Some(sso_region)), ("region", region)] {
             if let Some(v) = v {
                 check_region(v).map_err(|why| Error::BadValue {
-                    section: p.header.clone(),
+                    section: p.header.to_string(),
                     key,
-                    value: v.clone(),
+                    value: v.to_string(),
                     why,
                 })?;
             }
         }
-        let portal_endpoint = self.configured_endpoint(p, "sso");
-        let oidc_endpoint = self.configured_endpoint(p, "sso_oidc");
-        let hint = if name == "default" {
-            "ssoenv login".to_string()
-        } else {
-            format!("ssoenv login {}", ini::shell_quote(name))
-        };
-        let start_url = value("sso_start_url");
-        let (fips, dual_stack) = variants(Some(p), &start_url);
-        Ok(Profile {
-            name: name.to_string(),
-            login: Login {
-                fips,
-                dual_stack,
-                session: session.map(|s| s.name.clone()),
-                start_url,
-                region: sso_region,
-                scopes: session
-                    .and_then(|s| s.get("sso_registration_scopes"))
-                    .map(parse_scopes)
-                    .unwrap_or_default(),
-                portal_endpoint,
-                oidc_endpoint,
-                ca_bundle: p.get("ca_bundle").map(str::to_string),
-                hint,
-            },
-            account_id: value("sso_account_id"),
-            role_name: value("sso_role_name"),
+        Ok(SsoRole {
+            config: self,
+            section: p,
+            session,
+            name: &p.name,
+            start_url,
+            sso_region,
+            account_id,
+            role_name,
             region,
-            chain: None,
         })
     }
 
     /// An sso-session's start URL and region, which its token is fetched with.
-    fn session_required<'s>(&self, s: &'s Section) -> Result<(&'s str, &'s str)> {
+    fn session_required<'s>(&self, s: &'s Section<'_>) -> Result<(&'s str, &'s str)> {
         let missing: Vec<&str> = ["sso_start_url", "sso_region"]
             .into_iter()
             .filter(|k| s.get(k).is_none())
             .collect();
         if !missing.is_empty() {
             return Err(Error::MissingKey {
-                section: s.header.clone(),
+                section: s.header.to_string(),
                 key: missing.join(", "),
                 path: self.path.clone(),
             });
         }
         let region = s.get("sso_region").unwrap_or_default();
         check_region(region).map_err(|why| Error::BadValue {
-            section: s.header.clone(),
+            section: s.header.to_string(),
             key: "sso_region",
             value: region.to_string(),
             why,
@@ -1041,7 +1196,7 @@ impl Config {
         if let Some(name) = name {
             return self.session_login(name);
         }
-        let names: Vec<&str> = self.sso_sessions().map(|s| s.name.as_str()).collect();
+        let names: Vec<&str> = self.sso_sessions().map(|s| &*s.name).collect();
         if let [only] = names.as_slice() {
             return self.session_login(only);
         }
@@ -1067,7 +1222,7 @@ impl Config {
 
     /// Profile names close to `name`, for "did you mean".
     fn close_names(&self, name: &str) -> Vec<String> {
-        crate::messages::close_to(name, self.profiles().map(|s| s.name.as_str()))
+        crate::messages::close_to(name, self.profiles().map(|s| &*s.name))
     }
 }
 
@@ -1128,7 +1283,7 @@ sso =
 cli_legacy_plugin_path = /x
 ";
 
-    fn cfg(text: &str) -> Config {
+    fn cfg(text: &str) -> Config<'_> {
         parse(text, PathBuf::from("/cfg")).unwrap()
     }
 
@@ -1318,7 +1473,7 @@ cli_legacy_plugin_path = /x
         );
         let p = c.resolve("my dev").unwrap();
         assert_eq!(p.login.region, "eu-west-1");
-        let names: Vec<&str> = c.profiles().map(|s| s.name.as_str()).collect();
+        let names: Vec<&str> = c.profiles().map(|s| &*s.name).collect();
         assert_eq!(names, ["my dev", "default"]);
         assert_eq!(c.profile("default").unwrap().get("region"), Some("b"));
         // Only sso_account_id or sso_role_name make an SSO profile.
@@ -1332,7 +1487,7 @@ cli_legacy_plugin_path = /x
         let quirky = "[DEFAULT]\nregion = eu-west-1\n[profile 'my dev']\nsso_session = corp\nsso_account_id = 1\nsso_role_name = r\n[default]\nsso_start_url = https://x\nsso_region = us-east-1\nsso_account_id = 2\nsso_role_name = r\n[profile default]\nregion = b\n[profiles typo]\nsso_session = corp\nsso_account_id = 3\nsso_role_name = r\n[profile my dev]\nsso_account_id = 9\n[sso-session corp]\nsso_start_url = https://corp\nsso_region = eu-central-1\n";
         for text in [REAL, quirky] {
             let whole = cfg(text);
-            let names: Vec<String> = whole.profiles().map(|p| p.name.clone()).collect();
+            let names: Vec<String> = whole.profiles().map(|p| p.name.to_string()).collect();
             for name in names.iter().map(String::as_str).chain(["nope", "dev "]) {
                 let alone = parse_for(text, PathBuf::from("/cfg"), name).unwrap();
                 assert_eq!(

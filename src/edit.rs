@@ -44,6 +44,11 @@ impl Line {
 
 type Id = (SectionKind, String);
 
+/// The section a header names, as [`ini::identify`] decides, owned.
+fn id_of(header: &str) -> Option<Id> {
+    ini::identify(header).map(|(kind, name)| (kind, name.into_owned()))
+}
+
 /// A section: its header line and the lines up to the next header.
 #[derive(Debug, Clone)]
 struct Block {
@@ -127,7 +132,7 @@ impl Doc {
                 Kind::Header(raw) => {
                     let raw = raw.to_string();
                     doc.blocks.push(Block {
-                        id: ini::identify(&raw),
+                        id: id_of(&raw),
                         raw,
                         header: line,
                         body: Vec::new(),
@@ -374,7 +379,7 @@ impl Doc {
         let mut header_line = self.new_line(format!("[{header}]"));
         header_line.kind = Kind::Header(header.clone().into());
         let body = keys.iter().map(|(k, v)| self.key_line("", k, v)).collect();
-        let id = ini::identify(&header);
+        let id = id_of(&header);
         if let Some(id) = &id {
             self.ids.entry(id.clone()).or_default().push(at);
         }

@@ -336,7 +336,7 @@ impl Index {
         file: &File,
         meta: &Metadata,
         profiles: &[&str],
-    ) -> Option<Ini> {
+    ) -> Option<Ini<'static>> {
         use std::os::unix::fs::FileExt;
         let mut places: Vec<(u64, u64, u64)> = Vec::new();
         for line in self.head[self.common.0..self.common.1].split_terminator('\n') {
@@ -373,7 +373,9 @@ impl Index {
             if ini::fingerprint(&buf) != hash {
                 return None;
             }
-            let piece = ini::parse(std::str::from_utf8(&buf).ok()?).ok()?;
+            let piece = ini::parse(std::str::from_utf8(&buf).ok()?)
+                .ok()?
+                .into_owned();
             ini.defaults.extend(piece.defaults);
             ini.sections.extend(piece.sections);
         }
@@ -389,47 +391,40 @@ impl Index {
         _file: &File,
         _meta: &Metadata,
         _profiles: &[&str],
-    ) -> Option<Ini> {
+    ) -> Option<Ini<'static>> {
         None
     }
 }
 
-/// Records the index of a config file just read whole and found valid (`text`, with its
-/// sections' `spans`, marked by the keys [`ini::parse_spans`] was given, and the profiles'
-/// `roles`, made only when the index is written; `None` writes none), unless the file is small, changed too recently, or
-/// already indexed as it is, soundly. A failed write is no error: the next run reads the
-/// file whole again.
+/// Whether a config file about to be read whole is to be indexed ([`record`]): unless it is
+/// small, changed too recently, or already indexed as it is, soundly.
 #[cfg(unix)]
-pub fn refresh(
-    path: &Path,
-    meta: &Metadata,
-    text: &str,
-    spans: &[Span],
-    roles: impl FnOnce() -> Option<String>,
-) {
-    if meta.len() < MIN_SIZE
+pub fn due(path: &Path, meta: &Metadata) -> bool {
+    !(meta.len() < MIN_SIZE
         || unsettled(meta)
-        || Index::read(path, meta).is_some_and(|ix| ix.sound())
-    {
-        return;
-    }
+        || Index::read(path, meta).is_some_and(|ix| ix.sound()))
+}
+
+#[cfg(not(unix))]
+pub fn due(_path: &Path, _meta: &Metadata) -> bool {
+    false
+}
+
+/// Records the index of a config file [`due`] for one, just read whole and found valid
+/// (`text`, with its sections' `spans`, marked by the keys [`ini::parse_spans`] was given,
+/// and every profile's `roles`, see [`Index::roles`]). A failed write is no error: the next
+/// run reads the file whole again.
+#[cfg(unix)]
+pub fn record(path: &Path, meta: &Metadata, text: &str, spans: &[Span], roles: &str) {
     let Some(target) = index_path() else { return };
-    let Some(roles) = roles() else { return };
-    let out = build(&identity(path, meta), text, spans, &roles);
+    let out = build(&identity(path, meta), text, spans, roles);
     if let Err(e) = files::write_atomic(&target, out.as_bytes(), files::Existing::Private) {
         crate::debug!("config index: not written: {e}");
     }
 }
 
 #[cfg(not(unix))]
-pub fn refresh(
-    _path: &Path,
-    _meta: &Metadata,
-    _text: &str,
-    _spans: &[Span],
-    _roles: impl FnOnce() -> Option<String>,
-) {
-}
+pub fn record(_path: &Path, _meta: &Metadata, _text: &str, _spans: &[Span], _roles: &str) {}
 
 /// The index's bytes (see [`Index`] for the layout).
 fn build(id: &str, text: &str, spans: &[Span], roles: &str) -> String {
@@ -445,7 +440,7 @@ fn build(id: &str, text: &str, spans: &[Span], roles: &str) -> String {
             (None, s.header.to_string())
         } else {
             match ini::identify(s.header) {
-                Some((kind, name)) => (Some(kind), name),
+                Some((kind, name)) => (Some(kind), name.into_owned()),
                 None => continue,
             }
         };

@@ -35,6 +35,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use crate::messages::visible;
 
@@ -99,6 +100,13 @@ impl std::hash::Hasher for Fingerprint {
         self.0 = h;
     }
 
+    /// The end mark of a `str` key in a hash map (`Hash for str` writes `0xff` after its
+    /// bytes): mixed in without a round of its own. [`fingerprint`] never writes it, so the
+    /// fingerprints the index records do not depend on it.
+    fn write_u8(&mut self, byte: u8) {
+        self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
     fn finish(&self) -> u64 {
         // murmur3's finaliser: every input bit reaches every output bit.
         let mut h = self.0;
@@ -155,7 +163,7 @@ impl<'a> Iterator for Lines<'a> {
             return None;
         }
         let bytes = rest.as_bytes();
-        let Some(i) = bytes.iter().position(|&b| b == b'\n' || b == b'\r') else {
+        let Some(i) = line_break(bytes) else {
             self.at = self.text.len();
             return Some(RawLine {
                 text: rest,
@@ -173,6 +181,28 @@ impl<'a> Iterator for Lines<'a> {
             end: &rest[i..i + end_len],
         })
     }
+}
+
+/// Where the first `\n` or `\r` is: eight bytes at a time, as most lines are longer than
+/// that (a test of each byte was a tenth of reading a big file).
+fn line_break(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let has_zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH != 0;
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_ne_bytes(word);
+        if has_zero(w ^ (ONES * u64::from(b'\n'))) || has_zero(w ^ (ONES * u64::from(b'\r'))) {
+            break;
+        }
+        at += 8;
+    }
+    bytes[at..]
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .map(|i| at + i)
 }
 
 /// What a line is, in the context of the lines above it.
@@ -203,7 +233,10 @@ impl Kind<'_> {
 
 /// The name inside a header line, if the stripped line is one.
 pub fn header_name(stripped: &str) -> Option<&str> {
-    let rest = stripped.strip_prefix('[')?;
+    if stripped.as_bytes().first() != Some(&b'[') {
+        return None;
+    }
+    let rest = &stripped[1..];
     let close = rest.rfind(']')?;
     (close > 0).then(|| &rest[..close])
 }
@@ -214,18 +247,34 @@ fn split_key(stripped: &str) -> Option<(&str, &str)> {
     // Both delimiters are ASCII: a byte search finds the same place as a char search, and
     // is most of the cost of a key line otherwise.
     let at = stripped.bytes().position(|b| b == b'=' || b == b':')?;
-    Some((
-        stripped[..at].trim_end_matches(is_space),
-        strip(&stripped[at + 1..]),
-    ))
+    Some((strip_end(&stripped[..at]), strip(&stripped[at + 1..])))
+}
+
+/// [`strip`] at the end only.
+fn strip_end(s: &str) -> &str {
+    let b = s.as_bytes();
+    let end = b
+        .iter()
+        .rposition(|&c| !ascii_space(c))
+        .map_or(0, |i| i + 1);
+    let s = &s[..end];
+    if s.as_bytes().last().is_none_or(u8::is_ascii) {
+        s
+    } else {
+        s.trim_end_matches(is_space)
+    }
 }
 
 fn lower(s: &str) -> Cow<'_, str> {
-    let upper = if s.is_ascii() {
-        s.bytes().any(|b| b.is_ascii_uppercase())
-    } else {
-        s.chars().any(char::is_uppercase)
-    };
+    // One pass over the bytes: keys are ASCII but for a rare few.
+    let mut upper = false;
+    for &b in s.as_bytes() {
+        if !b.is_ascii() {
+            upper = s.chars().any(char::is_uppercase);
+            break;
+        }
+        upper |= b.is_ascii_uppercase();
+    }
     if upper {
         Cow::Owned(s.to_lowercase())
     } else {
@@ -301,7 +350,7 @@ impl<'a> Lexer<'a> {
     /// Classifies line `number` (1-based), given every line before it.
     pub fn line(&mut self, number: usize, text: &'a str) -> Result<Kind<'a>, SyntaxError> {
         let stripped = strip(text);
-        if stripped.starts_with(['#', ';']) {
+        if matches!(stripped.as_bytes().first(), Some(b'#' | b';')) {
             return Ok(Kind::Comment);
         }
         if stripped.is_empty() {
@@ -317,8 +366,10 @@ impl<'a> Lexer<'a> {
         self.indent = indent;
         if let Some(name) = header_name(stripped) {
             let next = self.sections.len();
-            let index = match self.sections.get(name) {
-                Some(&(_, first)) if name != DEFAULT_SECTION => {
+            // One hash of the name, not one to look and one to insert.
+            let index = match self.sections.entry(name) {
+                Entry::Occupied(seen) if name != DEFAULT_SECTION => {
+                    let first = seen.get().1;
                     return fail(
                         number,
                         format!(
@@ -327,9 +378,9 @@ impl<'a> Lexer<'a> {
                         ),
                     );
                 }
-                Some(&(index, _)) => index,
-                None => {
-                    self.sections.insert(name, (next, number));
+                Entry::Occupied(seen) => seen.get().0,
+                Entry::Vacant(new) => {
+                    new.insert((next, number));
                     next
                 }
             };
@@ -411,86 +462,80 @@ pub fn lex(text: &str) -> Result<Vec<Lexed<'_>>, SyntaxError> {
         .collect()
 }
 
-/// A key's value after botocore read it.
+/// A key's value after botocore read it. A value on one line is borrowed from the text read
+/// (nearly every value of a big file); one joined from several lines is owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
-    Text(String),
-    /// `key =` followed by indented `sub = value` lines.
-    Nested(Vec<(String, String)>),
+pub enum Value<'a> {
+    Text(Cow<'a, str>),
+    /// `key =` followed by indented `sub = value` lines. (A boxed slice, not a list: so a
+    /// value takes no more room than its text, for each of the keys of a big file.)
+    Nested(Box<[(String, String)]>),
 }
 
-impl Value {
+impl Value<'_> {
     pub fn text(&self) -> Option<&str> {
         match self {
             Value::Text(t) => Some(t),
             Value::Nested(_) => None,
         }
     }
-}
 
-/// A key as read: the keys botocore and ssoenv know, which nearly every line of a big file
-/// sets, share one static copy; any other key is owned. (Ten thousand profiles of five keys
-/// each make fifty thousand fewer allocations.)
-pub type Key = Cow<'static, str>;
-
-/// A lowercased key as [`Key`].
-fn key_of(key: Cow<'_, str>) -> Key {
-    const KNOWN: [&str; 28] = [
-        "region",
-        "output",
-        "sso_session",
-        "sso_account_id",
-        "sso_role_name",
-        "sso_start_url",
-        "sso_region",
-        "sso_registration_scopes",
-        "ssoenv_generated",
-        "role_arn",
-        "source_profile",
-        "role_session_name",
-        "external_id",
-        "mfa_serial",
-        "duration_seconds",
-        "credential_source",
-        "web_identity_token_file",
-        "aws_access_key_id",
-        "aws_secret_access_key",
-        "aws_session_token",
-        "endpoint_url",
-        "services",
-        "ca_bundle",
-        "use_fips_endpoint",
-        "use_dualstack_endpoint",
-        "sts_regional_endpoints",
-        "ignore_configured_endpoint_urls",
-        "cli_pager",
-    ];
-    match KNOWN.iter().find(|&&k| k == key) {
-        Some(&k) => Cow::Borrowed(k),
-        None => Cow::Owned(key.into_owned()),
+    pub fn into_owned(self) -> Value<'static> {
+        match self {
+            Value::Text(t) => Value::Text(Cow::Owned(t.into_owned())),
+            Value::Nested(n) => Value::Nested(n),
+        }
     }
 }
 
-/// One `[section]` as configparser holds it (its own keys; `[DEFAULT]`'s are separate).
+/// A key as read, lowercased: borrowed from the text read, owned when written with capitals.
+pub type Key<'a> = Cow<'a, str>;
+
+/// One `[section]` as configparser holds it (its own keys; `[DEFAULT]`'s are separate),
+/// borrowing from the text read.
 #[derive(Debug, Clone)]
-pub struct Section {
-    pub name: String,
-    pub entries: Vec<(Key, Value)>,
+pub struct Section<'a> {
+    /// The name in its header, as written.
+    pub name: Cow<'a, str>,
+    pub entries: Vec<(Key<'a>, Value<'a>)>,
 }
 
 /// A whole file as botocore's `raw_config_parse` returns it.
 #[derive(Debug, Clone, Default)]
-pub struct Ini {
+pub struct Ini<'a> {
     /// `[DEFAULT]`'s keys, inherited by every section.
-    pub defaults: Vec<(Key, Value)>,
+    pub defaults: Vec<(Key<'a>, Value<'a>)>,
     /// Every other section, in order of first appearance.
-    pub sections: Vec<Section>,
+    pub sections: Vec<Section<'a>>,
 }
 
-impl Ini {
+/// Keys and values that own their text.
+fn owned_entries(entries: Vec<(Key<'_>, Value<'_>)>) -> Vec<(Key<'static>, Value<'static>)> {
+    entries
+        .into_iter()
+        .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+        .collect()
+}
+
+impl<'a> Ini<'a> {
+    /// The same, owning its text: for sections read into buffers of their own.
+    pub fn into_owned(self) -> Ini<'static> {
+        Ini {
+            defaults: owned_entries(self.defaults),
+            sections: self
+                .sections
+                .into_iter()
+                .map(|s| Section {
+                    name: Cow::Owned(s.name.into_owned()),
+                    entries: owned_entries(s.entries),
+                })
+                .collect(),
+        }
+    }
+
     /// Every section with the keys botocore sees in it: its own, then `[DEFAULT]`'s that it
     /// lacks.
-    pub fn into_effective(self) -> impl Iterator<Item = Section> {
+    pub fn into_effective(self) -> impl Iterator<Item = Section<'a>> {
         let defaults = self.defaults;
         self.sections.into_iter().map(move |mut s| {
             for (k, v) in &defaults {
@@ -541,30 +586,43 @@ pub struct Span<'a> {
 }
 
 /// Parses a file into sections and values, with every check botocore makes.
-pub fn parse(text: &str) -> Result<Ini, SyntaxError> {
+pub fn parse(text: &str) -> Result<Ini<'_>, SyntaxError> {
     parse_only(text, |_| true)
 }
 
 /// Like [`parse`], checking every line and every value, but keeping only the sections `keep`
 /// accepts (by the name in their header): a command about one profile need not build ten
 /// thousand.
-pub fn parse_only(text: &str, keep: impl Fn(&str) -> bool) -> Result<Ini, SyntaxError> {
-    parse_spans(text, keep, &[]).map(|(ini, _)| ini)
+pub fn parse_only(text: &str, keep: impl Fn(&str) -> bool) -> Result<Ini<'_>, SyntaxError> {
+    parse_spans(text, keep, None).map(|(ini, _)| ini)
 }
 
-/// [`parse_only`], and where each section lies in the text, each marked when it sets one of
-/// the keys in `marked` (lowercase), kept or not.
+/// [`parse_only`], and, when `marked` is given, where each section lies in the text, each
+/// marked when it sets one of the keys in `marked` (lowercase), kept or not. (Without it, no
+/// span is recorded: a whole read that writes no index need not note ten thousand.)
 pub fn parse_spans<'a>(
     text: &'a str,
     keep: impl Fn(&str) -> bool,
-    marked: &[&str],
-) -> Result<(Ini, Vec<Span<'a>>), SyntaxError> {
+    marked: Option<&[&str]>,
+) -> Result<(Ini<'a>, Vec<Span<'a>>), SyntaxError> {
     let mut ini = Ini::default();
     let mut spans: Vec<Span> = Vec::new();
     let mut lexer = Lexer::new();
     let mut target = Target::Checked;
     let mut pending: Option<Pending> = None;
-    let flush = |ini: &mut Ini, p: Option<Pending>| -> Result<(), SyntaxError> {
+    // The open section's keys, gathered here and moved into it when it ends: its list is
+    // then allocated once, at its size (ten thousand lists grown key by key were a third
+    // of the memory of a big file's sections).
+    let mut open: Vec<(Key<'a>, Value<'a>)> = Vec::new();
+    let close = |ini: &mut Ini<'a>, open: &mut Vec<(Key<'a>, Value<'a>)>, target: Target| {
+        if let Target::Section(i) = target {
+            ini.sections[i].entries.append(open);
+        }
+    };
+    let flush = |ini: &mut Ini<'a>,
+                 open: &mut Vec<(Key<'a>, Value<'a>)>,
+                 p: Option<Pending<'a>>|
+     -> Result<(), SyntaxError> {
         let Some(p) = p else { return Ok(()) };
         if let Target::Checked = p.target {
             // Only a value over several lines can be refused (a nested block's line).
@@ -574,9 +632,9 @@ pub fn parse_spans<'a>(
             return Ok(());
         }
         let value = finish(p.first, &p.more)?;
-        let key = key_of(p.key);
+        let key = p.key;
         match p.target {
-            Target::Section(i) => ini.sections[i].entries.push((key, value)),
+            Target::Section(_) => open.push((key, value)),
             _ => ini.defaults.push((key, value)),
         }
         Ok(())
@@ -599,7 +657,8 @@ pub fn parse_spans<'a>(
                 }
             }
             Kind::Header(name) => {
-                flush(&mut ini, pending.take())?;
+                flush(&mut ini, &mut open, pending.take())?;
+                close(&mut ini, &mut open, target);
                 let Cow::Borrowed(name) = name else {
                     continue;
                 };
@@ -607,34 +666,37 @@ pub fn parse_spans<'a>(
                 if let Some(last) = spans.last_mut() {
                     last.end = start;
                 }
+                let spanned = marked.is_some();
                 // The lexer refuses a second section of a name (but [DEFAULT]), so each kept
                 // header opens a new one.
                 target = if name == DEFAULT_SECTION {
                     Target::Defaults
                 } else if keep(name) {
                     ini.sections.push(Section {
-                        name: name.to_string(),
+                        name: Cow::Borrowed(name),
                         entries: Vec::new(),
                     });
                     Target::Section(ini.sections.len() - 1)
                 } else {
                     Target::Checked
                 };
-                spans.push(Span {
-                    header: name,
-                    line: number,
-                    start,
-                    end: text.len(),
-                    section: match target {
-                        Target::Section(i) => Some(i),
-                        _ => None,
-                    },
-                    marked: false,
-                });
+                if spanned {
+                    spans.push(Span {
+                        header: name,
+                        line: number,
+                        start,
+                        end: text.len(),
+                        section: match target {
+                            Target::Section(i) => Some(i),
+                            _ => None,
+                        },
+                        marked: false,
+                    });
+                }
             }
             Kind::Key(k, v) => {
-                flush(&mut ini, pending.take())?;
-                if let Some(span) = spans.last_mut()
+                flush(&mut ini, &mut open, pending.take())?;
+                if let (Some(marked), Some(span)) = (marked, spans.last_mut())
                     && !span.marked
                     && marked.contains(&&*k)
                 {
@@ -653,7 +715,8 @@ pub fn parse_spans<'a>(
             }
         }
     }
-    flush(&mut ini, pending.take())?;
+    flush(&mut ini, &mut open, pending.take())?;
+    close(&mut ini, &mut open, target);
     Ok((ini, spans))
 }
 
@@ -675,9 +738,9 @@ fn is_line_break(c: char) -> bool {
 
 /// Joins a value's parts as configparser does (`\n`, trailing white space dropped), then reads
 /// a value that starts on the next line as botocore's nested block.
-fn finish(first: &str, more: &[(usize, &str)]) -> Result<Value, SyntaxError> {
+fn finish<'a>(first: &'a str, more: &[(usize, &str)]) -> Result<Value<'a>, SyntaxError> {
     if more.is_empty() {
-        return Ok(Value::Text(first.to_string()));
+        return Ok(Value::Text(Cow::Borrowed(first)));
     }
     let mut joined = first.to_string();
     for (_, part) in more {
@@ -686,7 +749,7 @@ fn finish(first: &str, more: &[(usize, &str)]) -> Result<Value, SyntaxError> {
     }
     let value = joined.trim_end_matches(is_space);
     if !value.starts_with('\n') {
-        return Ok(Value::Text(value.to_string()));
+        return Ok(Value::Text(Cow::Owned(value.to_string())));
     }
     let mut nested: Vec<(String, String)> = Vec::new();
     for (number, part) in more {
@@ -711,7 +774,7 @@ fn finish(first: &str, more: &[(usize, &str)]) -> Result<Value, SyntaxError> {
             }
         }
     }
-    Ok(Value::Nested(nested))
+    Ok(Value::Nested(nested.into()))
 }
 
 /// What a section is to botocore.
@@ -735,7 +798,7 @@ impl SectionKind {
 /// The profile, sso-session or services section a header names, as botocore's
 /// `build_profile_map` decides: by prefix, then the name as the second of exactly two
 /// shell-style words. `None` for other sections and for names botocore drops.
-pub fn identify(header: &str) -> Option<(SectionKind, String)> {
+pub fn identify(header: &str) -> Option<(SectionKind, Cow<'_, str>)> {
     let kind = if header.starts_with("profile") {
         SectionKind::Profile
     } else if header.starts_with("sso-session") {
@@ -743,7 +806,7 @@ pub fn identify(header: &str) -> Option<(SectionKind, String)> {
     } else if header.starts_with("services") {
         SectionKind::Services
     } else if header == "default" {
-        return Some((SectionKind::Profile, "default".to_string()));
+        return Some((SectionKind::Profile, Cow::Borrowed(header)));
     } else {
         return None;
     };
@@ -751,12 +814,12 @@ pub fn identify(header: &str) -> Option<(SectionKind, String)> {
     if plain_words(header) {
         let mut words = shlex_words(header);
         return match (words.next(), words.next(), words.next()) {
-            (Some(_), Some(name), None) => Some((kind, name.to_string())),
+            (Some(_), Some(name), None) => Some((kind, Cow::Borrowed(name))),
             _ => None,
         };
     }
-    match shlex_split(header).as_deref() {
-        Some([_, name]) => Some((kind, name.clone())),
+    match shlex_split(header) {
+        Some(words) if words.len() == 2 => words.into_iter().nth(1).map(|n| (kind, Cow::Owned(n))),
         _ => None,
     }
 }
@@ -930,6 +993,14 @@ mod tests {
         let texts: Vec<_> = l.iter().map(|r| (r.text, r.end)).collect();
         assert_eq!(texts, [("a", "\r\n"), ("b", "\r"), ("c", "\n"), ("d", "")]);
         assert!(split_lines("").next().is_none());
+        // Past the eight bytes judged at once, at each place in a word.
+        for at in 0..20 {
+            for end in ["\n", "\r", "\r\n"] {
+                let text = format!("{}{end}tail of the text", "x".repeat(at));
+                let l: Vec<_> = split_lines(&text).map(|r| (r.text.len(), r.end)).collect();
+                assert_eq!(l, [(at, end), (16, "")], "{at} {end:?}");
+            }
+        }
     }
 
     #[test]
@@ -967,10 +1038,7 @@ mod tests {
         let ini = parse("[p]\ns3 =\n  max = 10\n  Addr = x=y\n  max = 11\n").unwrap();
         assert_eq!(
             ini.sections[0].entries[0].1,
-            Value::Nested(vec![
-                ("max".into(), "11".into()),
-                ("Addr".into(), "x=y".into())
-            ])
+            Value::Nested([("max".into(), "11".into()), ("Addr".into(), "x=y".into())].into())
         );
     }
 
@@ -1015,16 +1083,23 @@ mod tests {
     }
 
     #[test]
-    fn known_keys_are_shared_and_others_owned() {
-        let ini = parse("[p]\nRegion = x\nsso_session = s\nmy_key = y\n").unwrap();
-        let keys: Vec<(&str, bool)> = ini.sections[0]
+    fn keys_and_values_of_one_line_are_borrowed_from_the_text() {
+        let ini = parse("[p]\nRegion = x\nsso_session = s\nk = a\n  b\n").unwrap();
+        let borrowed: Vec<(&str, bool, bool)> = ini.sections[0]
             .entries
             .iter()
-            .map(|(k, _)| (&**k, matches!(k, Cow::Borrowed(_))))
+            .map(|(k, v)| {
+                let value = matches!(v, Value::Text(Cow::Borrowed(_)));
+                (&**k, matches!(k, Cow::Borrowed(_)), value)
+            })
             .collect();
         assert_eq!(
-            keys,
-            [("region", true), ("sso_session", true), ("my_key", false)]
+            borrowed,
+            [
+                ("region", false, true),
+                ("sso_session", true, true),
+                ("k", true, false)
+            ]
         );
     }
 
@@ -1051,7 +1126,7 @@ mod tests {
 
     #[test]
     fn section_names_are_split_like_a_shell() {
-        let id = |h: &str| identify(h);
+        let id = |h: &str| identify(h).map(|(k, n)| (k, n.into_owned()));
         let p = |n: &str| Some((SectionKind::Profile, n.to_string()));
         assert_eq!(id("profile dev"), p("dev"));
         assert_eq!(id("profile 'my dev'"), p("my dev"));

@@ -12,7 +12,7 @@ use crate::portal::Account;
 use crate::table;
 
 fn open(flag: Option<&str>) -> Result<Portal> {
-    Portal::open(&config::load()?.choose_login(flag)?)
+    Portal::open(&config::read()?.config()?.choose_login(flag)?)
 }
 
 pub fn accounts(args: &AccountsArgs) -> Result<String> {

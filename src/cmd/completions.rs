@@ -265,13 +265,16 @@ fn values(arg: &Arg, emit: Emit) {
 /// index keeps (a TAB reads no config text); sso-sessions from their own sections.
 fn from_config(names: Names, emit: Emit) -> Result<()> {
     match names {
-        Names::Sessions => sessions(&config::load_sessions()?, emit),
+        Names::Sessions => match config::indexed_sessions()? {
+            Some(cfg) => sessions(&cfg, emit),
+            None => sessions(&config::read()?.config()?, emit),
+        },
         Names::Profiles | Names::Accounts => from_roles(names, &config::profile_roles()?, emit),
     }
     Ok(())
 }
 
-fn sessions(cfg: &Config, emit: Emit) {
+fn sessions(cfg: &Config<'_>, emit: Emit) {
     for s in cfg.sso_sessions() {
         emit(
             &s.name,

@@ -509,7 +509,8 @@ fn populate(a: &PopulateArgs) -> Result<String> {
     if let Some(r) = &a.region {
         by("region", check_region)(r)?;
     }
-    let cfg = config::load()?;
+    let file = config::read()?;
+    let cfg = file.config()?;
     let login = cfg.choose_login(a.sso_session.as_deref())?;
     let portal = Portal::open(&login)?;
     let session = login.session.clone().unwrap_or_default();

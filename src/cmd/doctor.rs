@@ -35,8 +35,8 @@ pub fn run() -> Result<String> {
     on_path(&mut found);
     settings(&mut found);
     state_dir(&mut found);
-    match config::load() {
-        Ok(cfg) => profiles_and_logins(&cfg, &mut found),
+    match config::read().and_then(|f| f.config().map(|c| profiles_and_logins(&c, &mut found))) {
+        Ok(()) => {}
         Err(e) => found.push(problem(
             e.to_string(),
             "fix the file as the message says (`ssoenv configure` writes a new profile)",
@@ -131,11 +131,11 @@ fn state_dir(found: &mut Vec<Finding>) {
     }
 }
 
-fn profiles_and_logins(cfg: &Config, found: &mut Vec<Finding>) {
+fn profiles_and_logins(cfg: &Config<'_>, found: &mut Vec<Finding>) {
     let sso: Vec<&str> = cfg
         .profiles()
         .filter(|s| Config::is_sso(s))
-        .map(|s| s.name.as_str())
+        .map(|s| &*s.name)
         .collect();
     found.push(ok(format!(
         "config {} reads as botocore reads it ({} profiles, {} with SSO, {} sso-sessions)",

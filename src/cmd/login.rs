@@ -25,7 +25,8 @@ pub fn options(args: &LoginArgs) -> Options {
 }
 
 pub fn run(args: &LoginArgs) -> Result<String> {
-    let cfg = config::load()?;
+    let file = config::read()?;
+    let cfg = file.config()?;
     let (login, profile) = match &args.sso_session {
         Some(name) => (cfg.session_login(name)?, None),
         None => {

@@ -18,13 +18,18 @@ use crate::portal;
 pub fn run(args: &LogoutArgs) -> Result<String> {
     let client = Client::new(None)?;
     let session = args.sso_session.as_deref();
-    let cfg = match session {
-        Some(name) => {
-            let cfg = config::load()?;
+    let file = match session {
+        Some(_) => Some(config::read()?),
+        None => config::read().ok(),
+    };
+    let cfg = match (&file, session) {
+        (Some(file), Some(name)) => {
+            let cfg = file.config()?;
             cfg.session_login(name)?;
             Some(cfg)
         }
-        None => config::load().ok(),
+        (Some(file), None) => file.config().ok(),
+        (None, _) => None,
     };
     // The assumed-role caches of the role chains that start from these sign-ins: derived
     // from them, they go with them (the AWS CLI's logout leaves them).

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use crate::cache;
 use crate::cli::StatusArgs;
 use crate::clock;
-use crate::config::{self, Config, Login, Profile};
+use crate::config::{self, Config, Login, Resolved, Section};
 use crate::error::Result;
 use crate::messages::visible_cow;
 use crate::table;
@@ -67,37 +67,102 @@ struct TokenState {
 }
 
 /// One profile and its cached credentials, or why it does not resolve. (Most rows resolve:
-/// boxing them to even out the variants would cost an allocation each.)
-#[derive(Serialize)]
-#[serde(untagged)]
+/// boxing them to even out the variants would cost an allocation each.) An SSO profile's
+/// row borrows its settings from the config; a role chain's holds its built profile.
 #[allow(clippy::large_enum_variant)]
-enum ProfileRow {
+enum ProfileRow<'c> {
     Resolved {
-        name: String,
-        login: String,
-        #[serde(rename = "ssoSession")]
-        sso_session: Option<String>,
-        #[serde(rename = "startUrl")]
-        start_url: String,
-        #[serde(rename = "ssoRegion")]
-        sso_region: String,
-        #[serde(rename = "accountId")]
-        account_id: String,
-        #[serde(rename = "roleName")]
-        role_name: String,
-        /// The last role of a role chain (`role_arn`), assumed from the SSO role above.
-        #[serde(rename = "roleArn", skip_serializing_if = "Option::is_none")]
-        role_arn: Option<String>,
-        /// Where that role is asked for.
-        #[serde(rename = "stsEndpoint", skip_serializing_if = "Option::is_none")]
-        sts_endpoint: Option<String>,
-        region: Option<String>,
+        name: &'c str,
+        profile: Resolved<'c>,
         credentials: CredentialState,
     },
     Broken {
-        name: String,
+        name: &'c str,
         error: String,
     },
+}
+
+/// What a resolved row shows, borrowed from it: its JSON, field by field.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Shown<'r> {
+    name: &'r str,
+    login: &'r str,
+    sso_session: Option<&'r str>,
+    start_url: &'r str,
+    sso_region: &'r str,
+    account_id: &'r str,
+    role_name: &'r str,
+    /// The last role of a role chain (`role_arn`), assumed from the SSO role above.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role_arn: Option<&'r str>,
+    /// Where that role is asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sts_endpoint: Option<String>,
+    region: Option<&'r str>,
+    credentials: &'r CredentialState,
+}
+
+/// A row that does not resolve, as JSON.
+#[derive(Serialize)]
+struct BrokenShown<'r> {
+    name: &'r str,
+    error: &'r str,
+}
+
+/// What a resolved row shows (its role chain's STS endpoint only when `sts`).
+fn shown<'r>(
+    name: &'r str,
+    profile: &'r Resolved<'_>,
+    credentials: &'r CredentialState,
+    sts: bool,
+) -> Shown<'r> {
+    match profile {
+        Resolved::Sso(s) => Shown {
+            name,
+            login: s.token_key(),
+            sso_session: s.session(),
+            start_url: s.start_url,
+            sso_region: s.sso_region,
+            account_id: s.account_id,
+            role_name: s.role_name,
+            role_arn: None,
+            sts_endpoint: None,
+            region: s.region,
+            credentials,
+        },
+        Resolved::Chain(p) => {
+            let chain = p.chain.as_ref();
+            Shown {
+                name,
+                login: p.login.token_key(),
+                sso_session: p.login.session.as_deref(),
+                start_url: &p.login.start_url,
+                sso_region: &p.login.region,
+                account_id: &p.account_id,
+                role_name: &p.role_name,
+                role_arn: chain
+                    .and_then(|c| c.hops.last())
+                    .map(|h| h.role_arn.as_str()),
+                sts_endpoint: chain.filter(|_| sts).map(|c| c.sts().0),
+                region: p.region.as_deref(),
+                credentials,
+            }
+        }
+    }
+}
+
+impl Serialize for ProfileRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            ProfileRow::Resolved {
+                name,
+                profile,
+                credentials,
+            } => shown(name, profile, credentials, true).serialize(s),
+            ProfileRow::Broken { name, error } => BrokenShown { name, error }.serialize(s),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -111,30 +176,31 @@ struct CredentialState {
 }
 
 #[derive(Serialize)]
-struct Report {
+struct Report<'c> {
     logins: Vec<LoginRow>,
-    profiles: Rows,
+    profiles: Rows<'c>,
 }
 
 /// The profile rows as made on two threads: the first half's, then the second's, kept apart
 /// so that they are never copied into one list (a copy of ten thousand rows is megabytes).
 #[derive(Default)]
-struct Rows(Vec<ProfileRow>, Vec<ProfileRow>);
+struct Rows<'c>(Vec<ProfileRow<'c>>, Vec<ProfileRow<'c>>);
 
-impl Rows {
-    fn iter(&self) -> impl Iterator<Item = &ProfileRow> {
+impl<'c> Rows<'c> {
+    fn iter(&self) -> impl Iterator<Item = &ProfileRow<'c>> + Clone {
         self.0.iter().chain(&self.1)
     }
 }
 
-impl Serialize for Rows {
+impl Serialize for Rows<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.collect_seq(self.iter())
     }
 }
 
 pub fn run(args: &StatusArgs) -> Result<String> {
-    let cfg = config::load()?;
+    let file = config::read()?;
+    let cfg = file.config()?;
     let now = clock::now();
     let mut logins: Vec<Login> = Vec::new();
     let add = |logins: &mut Vec<Login>, l: &Login| {
@@ -154,17 +220,16 @@ pub fn run(args: &StatusArgs) -> Result<String> {
     }
     let profiles = match &args.profile {
         Some(name) => {
-            let p = cfg.resolve(name)?;
-            add(&mut logins, &p.login);
-            Rows(vec![profile_row(p, now, &CachedRoles::read())], Vec::new())
+            let r = cfg.resolved(name)?;
+            add(&mut logins, &r.login());
+            Rows(
+                vec![profile_row(name, r, now, &CachedRoles::read())],
+                Vec::new(),
+            )
         }
         None => {
-            let names: Vec<&str> = cfg
-                .profiles()
-                .filter(|s| Config::is_sso(s))
-                .map(|s| s.name.as_str())
-                .collect();
-            let (rows, found) = rows_on_two_threads(&cfg, &names, now);
+            let sections: Vec<&Section> = cfg.profiles().filter(|s| Config::is_sso(s)).collect();
+            let (rows, found) = rows_on_two_threads(&cfg, &sections, now);
             for l in &found {
                 add(&mut logins, l);
             }
@@ -178,8 +243,6 @@ pub fn run(args: &StatusArgs) -> Result<String> {
             .collect::<Result<_>>()?,
         profiles,
     };
-    // The rows own what they show: the config's memory serves the output now.
-    drop(cfg);
     let out = if args.json {
         let mut json = serde_json::to_string_pretty(&report).unwrap_or_default();
         json.push('\n');
@@ -187,9 +250,10 @@ pub fn run(args: &StatusArgs) -> Result<String> {
     } else {
         draw(&report, now)
     };
-    // The process ends with this command: freeing ten thousand rows one by one would cost a
-    // good part of building them.
+    // The process ends with this command: freeing ten thousand rows and sections one by one
+    // would cost a good part of building them.
     std::mem::forget(report);
+    std::mem::forget(cfg);
     Ok(out)
 }
 
@@ -197,38 +261,43 @@ pub fn run(args: &StatusArgs) -> Result<String> {
 /// logins in order of first appearance. A big config's rows are made on two threads, each resolving half of the
 /// profiles (a laptop has two cores at least); the second thread's warnings are held back
 /// and written after the first's, so that they come out as from one thread.
-fn rows_on_two_threads(cfg: &Config, names: &[&str], now: OffsetDateTime) -> (Rows, Vec<Login>) {
+fn rows_on_two_threads<'c, 'a>(
+    cfg: &'c Config<'a>,
+    sections: &[&'c Section<'a>],
+    now: OffsetDateTime,
+) -> (Rows<'c>, Vec<Login>) {
     /// Below this, a second thread costs more than it saves.
     const SPLIT_AT: usize = 512;
     let cached = CachedRoles::read();
-    // Each profile becomes its row as it is resolved: ten thousand resolved profiles are
-    // not held at once, and their values move into the rows.
-    let rows_of = |names: &[&str], rows: &mut Vec<ProfileRow>| {
+    // Each profile becomes its row as it is resolved; an SSO profile's row borrows its
+    // values from the config, and only a login not seen before is built.
+    let rows_of = |sections: &[&'c Section<'a>], rows: &mut Vec<ProfileRow<'c>>| {
         let mut logins: Vec<Login> = Vec::new();
-        for &name in names {
-            rows.push(match cfg.resolve(name) {
-                Ok(p) => {
-                    let l = &p.login;
+        for &section in sections {
+            let name = &*section.name;
+            rows.push(match cfg.resolved_profile(section) {
+                Ok(r) => {
+                    let (session, key) = r.login_id();
                     if !logins
                         .iter()
-                        .any(|x| x.session == l.session && x.token_key() == l.token_key())
+                        .any(|x| x.session.as_deref() == session && x.token_key() == key)
                     {
-                        logins.push(l.clone());
+                        logins.push(r.login());
                     }
-                    profile_row(p, now, &cached)
+                    profile_row(name, r, now, &cached)
                 }
                 Err(e) => ProfileRow::Broken {
-                    name: name.to_string(),
+                    name,
                     error: e.to_string(),
                 },
             });
         }
         logins
     };
-    let (first, second) = if names.len() < SPLIT_AT {
-        (names, &[][..])
+    let (first, second) = if sections.len() < SPLIT_AT {
+        (sections, &[][..])
     } else {
-        names.split_at(names.len() / 2)
+        sections.split_at(sections.len() / 2)
     };
     // Each half's list is sized once: growing it would copy the rows and hold both copies.
     let mut rows = Vec::with_capacity(first.len());
@@ -339,9 +408,20 @@ fn login_row(l: &Login, now: OffsetDateTime) -> Result<LoginRow> {
     })
 }
 
-fn profile_row(p: Profile, now: OffsetDateTime, roles: &CachedRoles) -> ProfileRow {
-    let listed = roles.may_hold(&crate::credentials::role_cache_key(&p));
-    let credentials = match listed.then(|| crate::credentials::cached(&p)).flatten() {
+fn profile_row<'c>(
+    name: &'c str,
+    r: Resolved<'c>,
+    now: OffsetDateTime,
+    roles: &CachedRoles,
+) -> ProfileRow<'c> {
+    let key = match &r {
+        Resolved::Sso(s) => {
+            cache::role_cache_key(s.account_id, s.role_name, s.session(), s.start_url)
+        }
+        Resolved::Chain(p) => crate::credentials::role_cache_key(p),
+    };
+    let cached = || cache::read_role(&cache::role_path(&key).ok()?);
+    let credentials = match roles.may_hold(&key).then(cached).flatten() {
         Some(c) => CredentialState {
             cached: true,
             expiration: Some(clock::format_time(c.expiration)),
@@ -353,22 +433,9 @@ fn profile_row(p: Profile, now: OffsetDateTime, roles: &CachedRoles) -> ProfileR
             expires_in: None,
         },
     };
-    let login = p.login.token_key().to_string();
-    let (role_arn, sts_endpoint) = match &p.chain {
-        Some(c) => (c.hops.last().map(|h| h.role_arn.clone()), Some(c.sts().0)),
-        None => (None, None),
-    };
     ProfileRow::Resolved {
-        name: p.name,
-        login,
-        sso_session: p.login.session,
-        start_url: p.login.start_url,
-        sso_region: p.login.region,
-        account_id: p.account_id,
-        role_name: p.role_name,
-        role_arn,
-        sts_endpoint,
-        region: p.region,
+        name,
+        profile: r,
         credentials,
     }
 }
@@ -420,13 +487,12 @@ fn draw(r: &Report, now: OffsetDateTime) -> String {
         .collect();
     let mut out = table::with_header(&["LOGIN", "TOKEN", "REFRESH"], &logins);
     out.push('\n');
-    // Borrowed cells: of ten thousand rows, only those with cached credentials or an error
-    // make text of their own. (A broken row's empty cells print as nothing: the blanks at
-    // the end of a line are dropped.)
-    let profiles: Vec<[Cow<str>; 5]> = r
-        .profiles
-        .iter()
-        .map(|p| match p {
+    // Borrowed cells, made as the table needs them (not held for ten thousand rows at
+    // once): only rows with cached credentials or an error make text of their own. (A
+    // broken row's empty cells print as nothing: the blanks at the end of a line are
+    // dropped.)
+    let profiles = r.profiles.iter().map(|p| -> [Cow<str>; 5] {
+        match p {
             ProfileRow::Broken { name, error } => [
                 visible_cow(name),
                 format!("error: {error}").into(),
@@ -436,31 +502,30 @@ fn draw(r: &Report, now: OffsetDateTime) -> String {
             ],
             ProfileRow::Resolved {
                 name,
-                account_id,
-                role_name,
-                role_arn,
-                region,
+                profile,
                 credentials: c,
-                ..
-            } => [
-                visible_cow(name),
-                account_id.as_str().into(),
-                match role_arn {
-                    Some(arn) => format!("{} (from {role_name})", visible_cow(arn)).into(),
-                    None => role_name.as_str().into(),
-                },
-                region.as_deref().unwrap_or("-").into(),
-                if c.cached {
-                    expiry(("expire", "expired"), &c.expiration, c.expires_in, now).into()
-                } else {
-                    "none cached".into()
-                },
-            ],
-        })
-        .collect();
+            } => {
+                let s = shown(name, profile, c, false);
+                [
+                    visible_cow(s.name),
+                    s.account_id.into(),
+                    match s.role_arn {
+                        Some(arn) => format!("{} (from {})", visible_cow(arn), s.role_name).into(),
+                        None => s.role_name.into(),
+                    },
+                    s.region.unwrap_or("-").into(),
+                    if c.cached {
+                        expiry(("expire", "expired"), &c.expiration, c.expires_in, now).into()
+                    } else {
+                        "none cached".into()
+                    },
+                ]
+            }
+        }
+    });
     out.push_str(&table::with_header(
         &["PROFILE", "ACCOUNT", "ROLE", "REGION", "CREDENTIALS"],
-        &profiles,
+        profiles,
     ));
     out
 }
