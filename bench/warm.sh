@@ -63,8 +63,10 @@ export HOME=$home AWS_ENDPOINT_URL_SSO=http://127.0.0.1:9 AWS_ENDPOINT_URL_SSO_O
 # Instructions, which unlike time do not move with the machine's load (when valgrind is
 # installed): the whole run, the dynamic loader's work included.
 if command -v valgrind >/dev/null; then
-  count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null | sed -n 's/.*refs: *//p' | tr -d ,; }
-  echo "instructions (callgrind): warm ssoenv dev $(count "$bin" dev), true $(count "$(command -v true)")"
+  refs='s/.*refs: *//p'
+  ours=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" dev 2>&1 >/dev/null | sed -n "$refs")
+  theirs=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null true 2>&1 >/dev/null | sed -n "$refs")
+  echo "instructions (callgrind): warm ssoenv dev ${ours}, true ${theirs}"
 fi
 
 json=$(mktemp)

@@ -163,7 +163,7 @@ impl<'a> Iterator for Lines<'a> {
             return None;
         }
         let bytes = rest.as_bytes();
-        let Some(i) = line_break(bytes) else {
+        let Some(i) = memchr::memchr2(b'\n', b'\r', bytes) else {
             self.at = self.text.len();
             return Some(RawLine {
                 text: rest,
@@ -181,28 +181,6 @@ impl<'a> Iterator for Lines<'a> {
             end: &rest[i..i + end_len],
         })
     }
-}
-
-/// Where the first `\n` or `\r` is: eight bytes at a time, as most lines are longer than
-/// that (a test of each byte was a tenth of reading a big file).
-fn line_break(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    let has_zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH != 0;
-    let mut at = 0;
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_ne_bytes(word);
-        if has_zero(w ^ (ONES * u64::from(b'\n'))) || has_zero(w ^ (ONES * u64::from(b'\r'))) {
-            break;
-        }
-        at += 8;
-    }
-    bytes[at..]
-        .iter()
-        .position(|&b| b == b'\n' || b == b'\r')
-        .map(|i| at + i)
 }
 
 /// What a line is, in the context of the lines above it.
