@@ -299,7 +299,7 @@ impl Index {
     }
 
     /// Every profile's SSO role and account, in botocore's order, one profile a line:
-    /// `NAME<TAB>ROLE<TAB>ACCOUNT`, as the caller of [`refresh`] wrote them for the file
+    /// `NAME<TAB>ROLE<TAB>ACCOUNT`, as the caller of [`record`] wrote them for the file
     /// (see [`crate::config::role_lines`]).
     pub fn roles(&self) -> Option<String> {
         self.piece(self.roles)
