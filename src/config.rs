@@ -515,8 +515,9 @@ fn syntax(path: &Path, e: ini::SyntaxError) -> Error {
     }
 }
 
-/// Reads the config file for one profile: every line is checked as by [`load`], but only
-/// the profile's sections, the sso-sessions and the services sections are built. A missing
+/// Reads the config file for one profile: every line is checked as by a whole read
+/// ([`ConfigFile::config`]), but only the profile's sections, the sso-sessions and the
+/// services sections are built. A missing
 /// profile is looked up in the whole file, for its "did you mean"; a role chain (`role_arn`)
 /// is followed in the whole file. With a current [`index`] of a big file, only those
 /// sections are read.
@@ -555,22 +556,24 @@ pub fn load_for(profile: &str) -> Result<Config<'static>> {
     let due = index::due(&path, &meta);
     let (ini, spans) = ini::parse_spans(text, |h| keeps(h, profile), due.then_some(&SSO_KEYS[..]))
         .map_err(|e| syntax(&path, e))?;
-    // The roles of every profile need the whole file: read only when the index is written.
-    if due && let Ok(whole) = parse(text, path.clone()) {
-        index::record(&path, &meta, text, &spans, &role_lines(&whole));
-    }
     let cfg = from_ini(Ok(ini.into_owned()), path.clone())?;
-    // A role chain needs its source profiles: the whole file.
-    if cfg.profile(profile).is_none_or(|p| p.has("role_arn")) {
-        return from_ini(ini::parse(text).map(Ini::into_owned), path);
+    // A role chain needs its source profiles, and the index every profile's role: the whole
+    // file, parsed once for both.
+    let chain = cfg.profile(profile).is_none_or(|p| p.has("role_arn"));
+    if !chain && !due {
+        return Ok(cfg);
     }
-    Ok(cfg)
+    let whole = from_ini(ini::parse(text).map(Ini::into_owned), path)?;
+    if due {
+        index::record(&whole.path, &meta, text, &spans, &role_lines(&whole));
+    }
+    Ok(if chain { whole } else { cfg })
 }
 
 /// Every profile's name in botocore's order, each followed by a tab and `sso` or `-` (whether
 /// it carries SSO settings, see [`Config::is_sso`]), one a line: what `list --long` prints.
-/// From a current [`index`], read as it is stored, without reading the file; else as
-/// [`load`] reads it.
+/// From a current [`index`], read as it is stored, without reading the file; else from a
+/// whole read.
 pub fn profile_lines() -> Result<String> {
     let path = config_path()?;
     let (_file, meta) = open(&path)?;

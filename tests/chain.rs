@@ -34,19 +34,6 @@ region = us-west-2
     s
 }
 
-fn exported(s: &Sandbox, profile: &str) -> Vec<String> {
-    eval_posix(
-        s.run(&[profile]).ok(),
-        &[
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-            "AWS_ACCOUNT_ID",
-            "AWS_REGION",
-        ],
-    )
-}
-
 /// The AWS CLI's assumed-role cache file for these AssumeRole arguments, named as botocore
 /// names it (SHA-1 of `json.dumps(args, sort_keys=True)`).
 fn cli_cache(s: &Sandbox, args: &str) -> std::path::PathBuf {
@@ -71,7 +58,7 @@ fn deep_cache(s: &Sandbox) -> std::path::PathBuf {
 #[test]
 fn a_chained_profile_assumes_its_role_with_the_sso_credentials_and_caches_it_as_the_cli_does() {
     let s = chained();
-    let got = exported(&s, "ops");
+    let got = s.exported("ops");
     let assumed = s.mock.assumed_roles();
     assert_eq!(assumed.len(), 1);
     let a = &assumed[0];
@@ -125,7 +112,7 @@ fn a_chained_profile_assumes_its_role_with_the_sso_credentials_and_caches_it_as_
 #[test]
 fn two_roles_deep_each_signed_by_the_one_before_with_the_profiles_settings() {
     let s = chained();
-    let got = exported(&s, "deep");
+    let got = s.exported("deep");
     let assumed = s.mock.assumed_roles();
     assert_eq!(assumed.len(), 2);
     assert_eq!(
@@ -143,7 +130,7 @@ fn two_roles_deep_each_signed_by_the_one_before_with_the_profiles_settings() {
     assert!(deep_cache(&s).is_file() && ops_cache(&s).is_file());
     // The role in the middle is cached too: ops needs no request now.
     s.mock.clear_requests();
-    assert_eq!(exported(&s, "ops")[0], assumed[0].creds.access_key_id);
+    assert_eq!(s.exported("ops")[0], assumed[0].creds.access_key_id);
     assert_eq!(s.mock.requests().len(), 0);
 }
 
@@ -154,7 +141,7 @@ fn botocore(s: &Sandbox, profile: &str) -> Value {
 #[test]
 fn botocore_and_ssoenv_reuse_each_others_assumed_role_cache() {
     let s = chained();
-    let ours = exported(&s, "ops");
+    let ours = s.exported("ops");
     s.mock.clear_requests();
     let theirs = botocore(&s, "ops");
     assert_eq!(theirs["AccessKeyId"], ours[0].as_str());
@@ -177,7 +164,7 @@ fn botocore_and_ssoenv_reuse_each_others_assumed_role_cache() {
     s.mock.clear_requests();
     let file = std::fs::read_to_string(deep_cache(&s)).unwrap();
     assert_eq!(
-        exported(&s, "deep")[0],
+        s.exported("deep")[0],
         theirs["AccessKeyId"].as_str().unwrap(),
         "{file}"
     );
@@ -452,7 +439,7 @@ sso =
     let r = s.run(&["dev"]);
     assert_ne!(r.code, 0, "{}", r.stdout);
     assert!(r.stderr.contains("127.0.0.1:9"), "{}", r.stderr);
-    let ours = exported(&s, "ops");
+    let ours = s.exported("ops");
     assert_eq!(s.mock.count(Route::GetRoleCredentials), 1);
     assert_eq!(s.mock.count(Route::AssumeRole), 1);
     // botocore, routed by the config alone, makes both calls the same way.

@@ -74,17 +74,6 @@ pub(crate) fn botocore_routed(s: &Sandbox, profile: &str, cli_cache: bool, by_en
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn exported(s: &Sandbox, profile: &str) -> Vec<String> {
-    eval_posix(
-        s.run(&[profile]).ok(),
-        &[
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-        ],
-    )
-}
-
 #[test]
 fn botocore_uses_the_token_ssoenv_signed_in_with() {
     let s = Sandbox::new();
@@ -113,7 +102,7 @@ fn botocore_uses_the_token_ssoenv_signed_in_with() {
 #[test]
 fn credentials_cached_by_either_are_used_by_the_other_without_a_request() {
     let s = Sandbox::signed_in();
-    let ours = exported(&s, "dev");
+    let ours = s.exported("dev");
     s.mock.clear_requests();
     let v = botocore(&s, "dev", true);
     assert_eq!(v["AccessKeyId"], ours[0].as_str());
@@ -123,7 +112,7 @@ fn credentials_cached_by_either_are_used_by_the_other_without_a_request() {
     let theirs = botocore(&s, "admin", true);
     s.mock.clear_requests();
     assert_eq!(
-        exported(&s, "admin")[0],
+        s.exported("admin")[0],
         theirs["AccessKeyId"].as_str().unwrap()
     );
     assert_eq!(s.mock.requests().len(), 0, "ssoenv read botocore's cache");
@@ -151,7 +140,7 @@ fn ssoenv_reads_the_token_botocore_refreshed() {
         .to_string();
     assert_ne!(new_token, ACCESS_TOKEN);
     s.mock.clear_requests();
-    exported(&s, "admin");
+    s.exported("admin");
     assert_eq!(s.mock.count(Route::CreateToken), 0, "no second refresh");
     let get = s.mock.first(Route::GetRoleCredentials).unwrap();
     assert_eq!(
@@ -164,7 +153,7 @@ fn ssoenv_reads_the_token_botocore_refreshed() {
 fn botocore_reads_the_token_ssoenv_refreshed() {
     let s = Sandbox::new();
     refreshable(&s);
-    exported(&s, "dev");
+    s.exported("dev");
     assert_eq!(s.mock.count(Route::CreateToken), 1);
     let new_token = s.read_token("corp")["accessToken"]
         .as_str()

@@ -269,7 +269,8 @@ fn from_config(names: Names, emit: Emit) -> Result<()> {
             Some(cfg) => sessions(&cfg, emit),
             None => sessions(&config::read()?.config()?, emit),
         },
-        Names::Profiles | Names::Accounts => from_roles(names, &config::profile_roles()?, emit),
+        Names::Profiles => profiles(&config::profile_roles()?, emit),
+        Names::Accounts => accounts(&config::profile_roles()?, emit),
     }
     Ok(())
 }
@@ -283,27 +284,27 @@ fn sessions(cfg: &Config<'_>, emit: Emit) {
     }
 }
 
-/// Profiles or accounts from [`config::role_lines`]' text.
-fn from_roles(names: Names, roles: &str, emit: Emit) {
-    let roles = config::roles_of(roles);
-    if !matches!(names, Names::Accounts) {
-        let mut help = String::new();
-        for (name, role, account) in roles {
-            help.clear();
-            if role.is_empty() || account.is_empty() {
-                help.push_str("profile");
-            } else {
-                help.extend([role, " in ", account]);
-            }
-            emit(name, &help);
+/// Profiles, each with its role and account, from [`config::role_lines`]' text.
+fn profiles(roles: &str, emit: Emit) {
+    let mut help = String::new();
+    for (name, role, account) in config::roles_of(roles) {
+        help.clear();
+        if role.is_empty() || account.is_empty() {
+            help.push_str("profile");
+        } else {
+            help.extend([role, " in ", account]);
         }
-        return;
+        emit(name, &help);
     }
-    // Account ids are what the profiles name; the portal (and so each account's name) is
-    // never asked at TAB time.
+}
+
+/// Account ids, each with the profiles that name it, from [`config::role_lines`]' text: what
+/// the profiles name, as the portal (and so each account's name) is never asked at TAB time.
+fn accounts(roles: &str, emit: Emit) {
     let mut order: Vec<&str> = Vec::new();
     let mut profiles: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (name, _, account) in roles.filter(|(_, _, account)| !account.is_empty()) {
+    let named = config::roles_of(roles).filter(|(_, _, account)| !account.is_empty());
+    for (name, _, account) in named {
         let of = profiles.entry(account).or_default();
         if of.is_empty() {
             order.push(account);
@@ -450,7 +451,7 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         let roles = config::role_lines(&cfg);
         assert_eq!(
-            pairs(|e| from_roles(Names::Accounts, &roles, e)),
+            pairs(|e| accounts(&roles, e)),
             [
                 ("111".to_string(), "account of a, c".to_string()),
                 ("222".to_string(), "account of b".to_string())
@@ -475,7 +476,7 @@ mod tests {
         let roles = config::role_lines(&cfg);
         assert_eq!(roles, "a\tDev\t111\nb\t\t222\nc\tDev\t\ne\t\t333\n");
         let help = |n: &str| {
-            pairs(|e| from_roles(Names::Profiles, &roles, e))
+            pairs(|e| profiles(&roles, e))
                 .into_iter()
                 .find(|(name, _)| name == n)
                 .map(|(_, h)| h)

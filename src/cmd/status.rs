@@ -258,9 +258,10 @@ pub fn run(args: &StatusArgs) -> Result<String> {
 }
 
 /// The rows of these profiles, in their order (the first half, then the second), and their
-/// logins in order of first appearance. A big config's rows are made on two threads, each resolving half of the
-/// profiles (a laptop has two cores at least); the second thread's warnings are held back
-/// and written after the first's, so that they come out as from one thread.
+/// logins in order of first appearance. A big config's rows are made on two threads, each
+/// resolving half of the profiles (a laptop has two cores at least); the second thread's
+/// warnings are held back and written after the first's, so that they come out as from one
+/// thread.
 fn rows_on_two_threads<'c, 'a>(
     cfg: &'c Config<'a>,
     sections: &[&'c Section<'a>],

@@ -284,6 +284,21 @@ impl Sandbox {
         self.cmd(args).output().unwrap().into()
     }
 
+    /// What `eval "$(ssoenv PROFILE)"` sets in a POSIX shell: the access key id, secret,
+    /// session token, account id and region, in that order (empty where unset).
+    pub fn exported(&self, profile: &str) -> Vec<String> {
+        eval_posix(
+            self.run(&[profile]).ok(),
+            &[
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN",
+                "AWS_ACCOUNT_ID",
+                "AWS_REGION",
+            ],
+        )
+    }
+
     /// Runs `n` copies at once; all must succeed with the same stdout, which is returned.
     pub fn run_concurrently(&self, args: &[&str], n: usize) -> String {
         let children: Vec<_> = (0..n)
